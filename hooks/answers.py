@@ -1,0 +1,211 @@
+"""Validation of nimbus answers and the values derived from them.
+
+This module is the single place where the answer contract is checked and where derived values
+(modules to render, runtime versions, naming rules) are computed. The Jinja extension, the post-copy
+task and the tests all import it; the facts themselves live in the JSON files under ``hooks/data``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).parent / "data"
+
+# A branch prefix ends with one of these so that `<prefix><environment>` reads as two parts.
+BRANCH_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_/-]*[-_/]$")
+BRANCH_PREFIX_MAX_LENGTH = 40
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """Read one data file (``hooks/data/<name>.json``), without its ``_comment``."""
+    data = json.loads((DATA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    data.pop("_comment", None)
+    return data
+
+
+def regions() -> dict[str, str]:
+    return load("regions")["regions"]
+
+
+def flex_consumption_regions() -> list[str]:
+    return load("regions")["flex_consumption"]
+
+
+def runtimes() -> dict[str, dict[str, Any]]:
+    return load("runtimes")
+
+
+def java_runtimes() -> list[str]:
+    return [name for name, spec in runtimes().items() if spec["family"] == "java"]
+
+
+def services() -> dict[str, Any]:
+    return load("services")
+
+
+def naming() -> dict[str, Any]:
+    return load("naming")
+
+
+def _allowed(values) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def check_name(field: str, value: Any, rules: dict[str, Any]) -> str:
+    """Check a project or environment name against its rules from naming.json; '' when valid."""
+    if not isinstance(value, str) or not value:
+        return f"{field} must not be empty: use {rules['min_length']} to {rules['max_length']} lowercase letters, digits and hyphens."
+    length = len(value)
+    shape = (
+        f"{rules['min_length']} to {rules['max_length']} characters: lowercase letters, digits and single hyphens, "
+        "starting with a letter and ending with a letter or digit"
+    )
+    if length < rules["min_length"] or length > rules["max_length"]:
+        return f"{field} {value!r} has {length} characters; allowed: {shape}."
+    if not re.fullmatch(rules["pattern"], value) or "--" in value:
+        return f"{field} {value!r} is not allowed; use {shape}."
+    return ""
+
+
+def check_project_name(value: Any) -> str:
+    return check_name("project_name", value, naming()["project_name"])
+
+
+def check_region(value: Any) -> str:
+    known = regions()
+    if value in known:
+        return ""
+    hint = ""
+    if isinstance(value, str):
+        squashed = re.sub(r"[^a-z0-9]", "", value.lower())
+        if squashed in known:
+            hint = f" Did you mean '{squashed}'?"
+    return (
+        f"azure_region {value!r} is not an Azure region short name.{hint} "
+        f"Use a name like 'eastus' or 'westeurope'; the full list is in docs/reference/answers.md."
+    )
+
+
+def check_choice(field: str, value: Any, choices) -> str:
+    if value in choices:
+        return ""
+    return f"{field} {value!r} is not one of the allowed values: {_allowed(choices)}."
+
+
+def check_addons(value: Any) -> str:
+    known = list(services()["addons"])
+    if not isinstance(value, (list, tuple)):
+        return f"addons must be a list of add-ons (any of {_allowed(known)}), not {value!r}."
+    unknown = [item for item in value if item not in known]
+    if unknown:
+        return f"addons {_allowed(unknown)} not known; allowed add-ons: {_allowed(known)}."
+    if len(set(value)) != len(value):
+        return f"addons lists an add-on twice: {list(value)!r}."
+    return ""
+
+
+def check_env_branch_prefix(value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or not BRANCH_PREFIX_PATTERN.fullmatch(value)
+        or len(value) > BRANCH_PREFIX_MAX_LENGTH
+        or "//" in value
+        or value.startswith(("/", "-"))
+    ):
+        return (
+            f"env_branch_prefix {value!r} is not allowed; use up to {BRANCH_PREFIX_MAX_LENGTH} letters, digits, "
+            "'-', '_' or '/' ending with '-', '_' or '/' (for example 'env-' or 'env/')."
+        )
+    return ""
+
+
+def check_combination(answers: dict[str, Any]) -> str:
+    """Refuse the answer combinations that cannot work on Azure; '' when the combination is fine."""
+    compute, runtime, region = answers.get("compute"), answers.get("runtime"), answers.get("azure_region")
+    if compute == "functions" and runtime != "docker" and region in regions() and region not in flex_consumption_regions():
+        return (
+            f"compute 'functions' with runtime {runtime!r} runs on a Flex Consumption plan, which azure_region "
+            f"{region!r} does not offer. Pick azure_region among {_allowed(flex_consumption_regions())}, "
+            "or compute 'app_service' or 'container_apps' in this region."
+        )
+    return ""
+
+
+def validate(answers: dict[str, Any]) -> list[str]:
+    """Every problem with a full answer set (used by tests and the post-copy task); empty when valid."""
+    problems = [
+        check_project_name(answers.get("project_name")),
+        check_region(answers.get("azure_region")),
+        check_choice("compute", answers.get("compute"), services()["compute"]),
+        check_choice("runtime", answers.get("runtime"), runtimes()),
+        check_choice("database", answers.get("database"), services()["database"]),
+        check_addons(answers.get("addons", [])),
+        check_choice("network", answers.get("network"), services()["network"]),
+    ]
+    if answers.get("runtime") in java_runtimes():
+        problems.append(check_choice("java_build_tool", answers.get("java_build_tool"), ["maven", "gradle"]))
+    if answers.get("gitops"):
+        problems.append(check_env_branch_prefix(answers.get("env_branch_prefix")))
+    problems.append(check_combination(answers))
+    return [problem for problem in problems if problem]
+
+
+def default_project_name(folder_name: str) -> str:
+    """A valid project_name made from the destination folder's name (falls back to 'my-app')."""
+    rules = naming()["project_name"]
+    name = re.sub(r"[^a-z0-9]+", "-", folder_name.lower())
+    name = re.sub(r"^[^a-z]+", "", name)[: rules["max_length"]].strip("-")
+    return name if not check_project_name(name) else "my-app"
+
+
+def modules_for(answers: dict[str, Any]) -> list[str]:
+    """The Terraform modules (folders under terraform/modules) that these answers render."""
+    catalogue = services()
+    chosen = list(catalogue["always"])
+    chosen.append(catalogue["compute"][answers["compute"]]["module"])
+    for field in ("database", "network"):
+        module = catalogue[field][answers[field]]["module"]
+        if module:
+            chosen.append(module)
+    chosen.extend(catalogue["addons"][addon]["module"] for addon in answers.get("addons") or [])
+    if needs_container_registry(answers):
+        chosen.append(catalogue["container_registry_module"])
+    return sorted(chosen)
+
+
+def all_modules() -> list[str]:
+    """Every module the template can render."""
+    catalogue = services()
+    names = set(catalogue["always"]) | {catalogue["container_registry_module"]}
+    for field in ("compute", "database", "network", "addons"):
+        names |= {spec["module"] for spec in catalogue[field].values() if spec["module"]}
+    return sorted(names)
+
+
+def needs_container_registry(answers: dict[str, Any]) -> bool:
+    """Container Apps always run an image; App Service and Functions do for the docker runtime."""
+    return answers["compute"] == "container_apps" or answers["runtime"] == "docker"
+
+
+def derive(answers: dict[str, Any]) -> dict[str, Any]:
+    """Everything the templates need beyond the raw answers, computed once."""
+    runtime = runtimes()[answers["runtime"]]
+    chosen = modules_for(answers)
+    is_java = runtime["family"] == "java"
+    return {
+        "modules": {name: name in chosen for name in all_modules()},
+        "module_list": chosen,
+        "runtime_family": runtime["family"],
+        "runtime_version": runtime["version"],
+        "runtime_label": runtime["label"],
+        "java_build_tool": answers.get("java_build_tool") if is_java else None,
+        "container_registry": needs_container_registry(answers),
+        "builds_image": needs_container_registry(answers),
+        "vnet": answers["network"] == "vnet",
+        "naming": naming(),
+    }

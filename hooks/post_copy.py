@@ -1,0 +1,109 @@
+"""Post-copy task: make a fresh project a git repository, or report what nimbus added to an existing one.
+
+Runs in the destination after `copier copy` (never on `copier update`, see `_tasks` in copier.yml).
+- Fresh destination: `git init` on branch main and one commit holding every generated file.
+- Destination inside an existing git work tree: nothing is initialised, staged or committed; the files
+  nimbus wrote are listed with the command that commits them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment
+
+sys.path.insert(0, str(Path(__file__).parent))
+import answers as nimbus_answers  # noqa: E402
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
+SUFFIX = ".jinja"
+ANSWERS_FILE = ".copier-answers.yml"
+FALLBACK_AUTHOR = {"user.name": "nimbus", "user.email": "nimbus@users.noreply.github.com"}
+# Paths copier never copies from a template (its default _exclude).
+IGNORED_PARTS = {"__pycache__", ".git", ".DS_Store", ".svn"}
+
+
+def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], check=check, capture_output=True, text=True)
+
+
+def inside_work_tree() -> bool:
+    result = git("rev-parse", "--is-inside-work-tree", check=False)
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def rendered_paths(answers: dict) -> list[str]:
+    """The project-relative paths the template renders for these answers.
+
+    Mirrors copier's path rendering: each path part is a Jinja expression; an empty part drops the
+    file; a `.jinja` suffix is removed.
+    """
+    context = {**answers, "nimbus": nimbus_answers.derive(answers), "_copier_conf": {"answers_file": ANSWERS_FILE}}
+    env = Environment()
+    paths = []
+    for source in sorted(TEMPLATE_DIR.rglob("*")):
+        relative = source.relative_to(TEMPLATE_DIR)
+        if source.is_dir() or IGNORED_PARTS & set(relative.parts) or source.suffix in {".pyc", ".pyo"}:
+            continue
+        parts = [env.from_string(part).render(context) for part in relative.parts]
+        if all(parts):
+            paths.append(str(Path(*parts)).removesuffix(SUFFIX))
+    return paths
+
+
+def commit_fresh_repository() -> None:
+    git("init", "--initial-branch=main")
+    git("add", "--all")
+    identity: list[str] = []
+    for key, fallback in FALLBACK_AUTHOR.items():
+        if not git("config", key, check=False).stdout.strip():
+            identity += ["-c", f"{key}={fallback}"]
+    # --no-verify: the team's own hooks are not installed yet; this commit is exactly what nimbus rendered.
+    git(*identity, "commit", "--no-verify", "--quiet", "-m", "Generate project with nimbus")
+    print("nimbus: created a git repository on branch main with one commit holding the generated files.")
+
+
+def report_existing_repository(answers: dict) -> None:
+    top = Path(git("rev-parse", "--show-toplevel").stdout.strip())
+    here = Path.cwd().resolve()
+    added, changed = [], []
+    for path in rendered_paths(answers):
+        status = git("status", "--porcelain", "--untracked-files=all", "--", path).stdout
+        if status.startswith("??"):
+            added.append(path)
+        elif status.strip():
+            changed.append(path)
+    prefix = here.relative_to(top.resolve())
+    shown = [str(prefix / path) if str(prefix) != "." else path for path in added + changed]
+    print("nimbus: this folder is inside an existing git repository; nothing was staged or committed.")
+    for path in added:
+        print(f"  added:    {path}")
+    for path in changed:
+        print(f"  modified: {path}   (review with: git diff -- {path})")
+    if shown:
+        print("Commit them when ready:")
+        print(f"  git -C {top} add -- {' '.join(shown)} && git -C {top} commit -m 'Add nimbus'")
+    else:
+        print("  no file was added or modified.")
+
+
+def main() -> int:
+    answers = yaml.safe_load(Path(ANSWERS_FILE).read_text(encoding="utf-8"))
+    problems = nimbus_answers.validate(answers)
+    if problems:  # copier's validators refuse these first; this guards hand-edited answer files
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    if inside_work_tree():
+        report_existing_repository(answers)
+    else:
+        commit_fresh_repository()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("GIT_TERMINAL_PROMPT", "0")
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Shared fixtures: a tagged git copy of the template and cached renders of answer sets."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from copier import run_copy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import matrix  # noqa: E402
+
+# What a template release consists of (everything else in this repo is tooling).
+TEMPLATE_PATHS = ["copier.yml", "hooks", "template"]
+TEST_VERSION = "99.99.99"
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_template_repo(destination: Path, version: str = TEST_VERSION) -> Path:
+    """Copy the template into a git repository with one commit tagged `version`."""
+    destination.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in TEMPLATE_PATHS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=ignore, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, destination / name)
+    git("init", "--quiet", "--initial-branch=main", cwd=destination)
+    git("add", "--all", cwd=destination)
+    git("commit", "--quiet", "--no-verify", "-m", f"nimbus {version}", cwd=destination)
+    git("tag", version, cwd=destination)
+    return destination
+
+
+@pytest.fixture(scope="session", autouse=True)
+def git_identity(tmp_path_factory: pytest.TempPathFactory):
+    """An isolated git config with an identity, so tests never read the machine's own settings."""
+    config = tmp_path_factory.mktemp("gitconfig") / "config"
+    config.write_text("[user]\n\tname = nimbus tests\n\temail = tests@example.invalid\n[init]\n\tdefaultBranch = main\n")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    yield config
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory, git_identity) -> Path:
+    return make_template_repo(tmp_path_factory.mktemp("template"))
+
+
+def render(template: Path, destination: Path, answers: dict, *, tasks: bool = False, **options) -> Path:
+    """Render `answers` with copier exactly as `copier copy --trust --defaults --data ...` would."""
+    run_copy(
+        str(template),
+        destination,
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        skip_tasks=not tasks,
+        **options,
+    )
+    return destination
+
+
+class RenderCache:
+    """Renders each answer set once per test session (per xdist worker) and hands out the same folder."""
+
+    def __init__(self, template: Path, base: Path):
+        self.template, self.base, self.done = template, base, {}
+
+    def __call__(self, name: str) -> Path:
+        if name not in self.done:
+            self.done[name] = render(self.template, self.base / name, ANSWER_SETS[name])
+        return self.done[name]
+
+
+ANSWER_SETS = matrix.all_answer_sets()
+
+
+@pytest.fixture(scope="session")
+def rendered(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> RenderCache:
+    """`rendered(name)` is the project rendered from `ANSWER_SETS[name]` (tasks skipped: no git init)."""
+    return RenderCache(template_repo, tmp_path_factory.mktemp("rendered"))
