@@ -202,7 +202,6 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "module_list": chosen,
         "runtime_family": runtime["family"],
         "runtime_version": runtime["version"],
-        "runtime_label": runtime["label"],
         "java_build_tool": answers.get("java_build_tool") if is_java else None,
         "container_registry": needs_container_registry(answers),
         "builds_image": needs_container_registry(answers),

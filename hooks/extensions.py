@@ -54,7 +54,10 @@ class NimbusContext(ContextHook):
         if "nimbus" in context:
             return
         given = {key: _plain(context.get(key)) for key in ("compute", "runtime", "java_build_tool", "database", "addons", "network")}
-        derived = answers.derive(given)
+        try:
+            derived = answers.derive(given)
+        except (KeyError, TypeError):
+            return  # an answer is invalid; its question's validator reports it
         commit = (context.get("_copier_answers") or {}).get("_commit")
         derived["template_version"] = str(commit) if commit else "unreleased"
         context["nimbus"] = derived

@@ -1,4 +1,8 @@
-"""Shared fixtures: a tagged git copy of the template and cached renders of answer sets."""
+"""Shared fixtures: a tagged git copy of the template and cached renders of answer sets.
+
+Git runs with the isolated configuration of pytest-gitconfig (author "Pytest <pytest@local.dev>"),
+which pytest-copier also installs into plumbum's environment, the one copier runs tasks with.
+"""
 
 from __future__ import annotations
 
@@ -42,20 +46,9 @@ def make_template_repo(destination: Path, version: str = TEST_VERSION) -> Path:
     return destination
 
 
-@pytest.fixture(scope="session", autouse=True)
-def git_identity(tmp_path_factory: pytest.TempPathFactory):
-    """An isolated git config with an identity, so tests never read the machine's own settings."""
-    config = tmp_path_factory.mktemp("gitconfig") / "config"
-    config.write_text("[user]\n\tname = nimbus tests\n\temail = tests@example.invalid\n[init]\n\tdefaultBranch = main\n")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    yield config
-    patch.undo()
-
-
 @pytest.fixture(scope="session")
-def template_repo(tmp_path_factory: pytest.TempPathFactory, git_identity) -> Path:
+def template_repo(tmp_path_factory: pytest.TempPathFactory, default_gitconfig) -> Path:
+    # default_gitconfig (pytest-gitconfig, via pytest-copier) isolates git from the machine's own settings
     return make_template_repo(tmp_path_factory.mktemp("template"))
 
 
