@@ -127,7 +127,12 @@ def check_env_branch_prefix(value: Any) -> str:
 def check_combination(answers: dict[str, Any]) -> str:
     """Refuse the answer combinations that cannot work on Azure; '' when the combination is fine."""
     compute, runtime, region = answers.get("compute"), answers.get("runtime"), answers.get("azure_region")
-    if compute == "functions" and runtime != "docker" and region in regions() and region not in flex_consumption_regions():
+    if (
+        compute == "functions"
+        and runtime != "docker"
+        and region in regions()
+        and region not in flex_consumption_regions()
+    ):
         return (
             f"compute 'functions' with runtime {runtime!r} runs on a Flex Consumption plan, which azure_region "
             f"{region!r} does not offer. Pick azure_region among {_allowed(flex_consumption_regions())}, "
@@ -192,6 +197,43 @@ def needs_container_registry(answers: dict[str, Any]) -> bool:
     return answers["compute"] == "container_apps" or answers["runtime"] == "docker"
 
 
+# Diagram nodes that are not Terraform modules.
+DIAGRAM_EXTRA_NODES = ("developer", "actions", "identity")
+_DATA_MODULES = ("postgresql", "mysql", "sql_server", "redis", "storage_blob", "cosmosdb_mongodb", "key_vault")
+
+
+def diagram(answers: dict[str, Any], modules: list[str]) -> str:
+    """A mermaid flowchart of the Azure resources these answers create (one node per module)."""
+    labels = services()["module_resources"]
+    compute = services()["compute"][answers["compute"]]["module"]
+    lines = ["flowchart LR"]
+    if answers.get("gitops"):
+        lines += [
+            f'  developer(["git push {answers["env_branch_prefix"]}alice"]) --> actions["GitHub Actions"]',
+            f"  actions -- terraform apply, deploy --> {compute}",
+        ]
+    lines.append('  subgraph environment["Resource group per environment"]')
+    lines.append('    identity["User-assigned managed identity"]')
+    for module in modules:
+        shape = ('[("', '")]') if module in _DATA_MODULES else ('["', '"]')
+        lines.append(f"    {module}{shape[0]}{labels[module]}{shape[1]}")
+    lines.append("  end")
+    lines.append(f"  {compute} -- runs as --> identity")
+    for module in modules:
+        if module in _DATA_MODULES:
+            lines.append(f"  {compute} --> {module}")
+    if "container_registry" in modules:
+        lines.append(f"  {compute} -- pulls image --> container_registry")
+    if "application_insights" in modules:
+        lines.append(f"  {compute} -- telemetry --> application_insights")
+        lines.append("  application_insights --> log_analytics")
+    lines.append(f"  {compute} -- logs --> log_analytics")
+    if "network" in modules:
+        lines.append(f"  network -. VNet integration .- {compute}")
+        lines += [f"  network -. private endpoint .- {module}" for module in modules if module in _DATA_MODULES]
+    return "\n".join(lines)
+
+
 def derive(answers: dict[str, Any]) -> dict[str, Any]:
     """Everything the templates need beyond the raw answers, computed once."""
     runtime = runtimes()[answers["runtime"]]
@@ -207,4 +249,5 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "builds_image": needs_container_registry(answers),
         "vnet": answers["network"] == "vnet",
         "naming": naming(),
+        "diagram": diagram(answers, chosen),
     }

@@ -53,7 +53,19 @@ class NimbusContext(ContextHook):
             return  # still asking questions: nothing to derive yet
         if "nimbus" in context:
             return
-        given = {key: _plain(context.get(key)) for key in ("compute", "runtime", "java_build_tool", "database", "addons", "network")}
+        given = {
+            key: _plain(context.get(key))
+            for key in (
+                "compute",
+                "runtime",
+                "java_build_tool",
+                "database",
+                "addons",
+                "network",
+                "gitops",
+                "env_branch_prefix",
+            )
+        }
         try:
             derived = answers.derive(given)
         except (KeyError, TypeError):

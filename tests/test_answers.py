@@ -36,7 +36,16 @@ def test_contract_keys_and_choice_values_are_exact():
         "env_branch_prefix",
     ]
     assert choice_values("compute") == ["app_service", "container_apps", "functions"]
-    assert choice_values("runtime") == ["spring", "quarkus", "micronaut", "java", "dotnet", "nodejs", "python", "docker"]
+    assert choice_values("runtime") == [
+        "spring",
+        "quarkus",
+        "micronaut",
+        "java",
+        "dotnet",
+        "nodejs",
+        "python",
+        "docker",
+    ]
     assert choice_values("java_build_tool") == ["maven", "gradle"]
     assert choice_values("database") == ["none", "postgresql", "mysql", "sql_server"]
     assert choice_values("addons") == ["application_insights", "key_vault", "redis", "storage_blob", "cosmosdb_mongodb"]
@@ -169,7 +178,16 @@ def test_data_file_scripting_with_the_cli(template_repo, tmp_path):
     destination = tmp_path / "orders"
     copier = Path(sys.executable).parent / "copier"
     result = subprocess.run(
-        [str(copier), "copy", "--trust", "--defaults", "--data-file", str(data_file), str(template_repo), str(destination)],
+        [
+            str(copier),
+            "copy",
+            "--trust",
+            "--defaults",
+            "--data-file",
+            str(data_file),
+            str(template_repo),
+            str(destination),
+        ],
         capture_output=True,
         text=True,
     )
@@ -184,7 +202,16 @@ def test_cli_refuses_bad_data_and_names_the_field(template_repo, tmp_path):
     copier = Path(sys.executable).parent / "copier"
     destination = tmp_path / "bad"
     result = subprocess.run(
-        [str(copier), "copy", "--trust", "--defaults", "-d", "addons=[redis, kafka]", str(template_repo), str(destination)],
+        [
+            str(copier),
+            "copy",
+            "--trust",
+            "--defaults",
+            "-d",
+            "addons=[redis, kafka]",
+            str(template_repo),
+            str(destination),
+        ],
         capture_output=True,
         text=True,
     )
@@ -195,5 +222,7 @@ def test_cli_refuses_bad_data_and_names_the_field(template_repo, tmp_path):
 
 def test_answer_reference_page_is_current():
     """docs/reference/answers.md is generated from copier.yml and hooks/data; a stale page fails here."""
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "answer_reference.py"), "--check"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "answer_reference.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr

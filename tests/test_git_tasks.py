@@ -108,7 +108,10 @@ def test_tasks_do_not_run_on_update(template_repo, tmp_path):
     git("add", "extra.txt", cwd=project)
     git("commit", "--quiet", "-m", "team change", cwd=project)
     result = subprocess.run(
-        [COPIER, "update", "--trust", "--defaults", "-d", "database=postgresql"], cwd=project, capture_output=True, text=True
+        [COPIER, "update", "--trust", "--defaults", "-d", "database=postgresql"],
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert git("rev-list", "--count", "HEAD", cwd=project).strip() == "2"

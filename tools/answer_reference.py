@@ -1,7 +1,7 @@
 """Generate docs/reference/answers.md from copier.yml and hooks/data, so the page cannot go stale.
 
-    python3 tools/answer_reference.py           # rewrite the page
-    python3 tools/answer_reference.py --check   # exit 1 when the page differs from what copier.yml says
+python3 tools/answer_reference.py           # rewrite the page
+python3 tools/answer_reference.py --check   # exit 1 when the page differs from what copier.yml says
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ def describe_values(key: str, spec: dict) -> str:
         return "an Azure region short name (see [Regions](#regions))"
     if key == "env_branch_prefix":
         return (
-            f"up to {nimbus_answers.BRANCH_PREFIX_MAX_LENGTH} letters, digits, `-`, `_`, `/`; "
-            "ends with `-`, `_` or `/`"
+            f"up to {nimbus_answers.BRANCH_PREFIX_MAX_LENGTH} letters, digits, `-`, `_`, `/`; ends with `-`, `_` or `/`"
         )
     if spec.get("type") == "bool":
         return "`true` or `false`"
@@ -73,9 +72,8 @@ def render_page() -> str:
         if isinstance(when, str) and "{{" in when:
             when = {
                 "{{ gitops }}": "`gitops` is true",
-                "{{ runtime in nimbus_java_runtimes }}": "`runtime` is " + ", ".join(
-                    f"`{name}`" for name in nimbus_answers.java_runtimes()
-                ),
+                "{{ runtime in nimbus_java_runtimes }}": "`runtime` is "
+                + ", ".join(f"`{name}`" for name in nimbus_answers.java_runtimes()),
             }.get(when.strip(), when)
         row = [f"`{key}`", str(when), describe_values(key, spec), describe_default(spec), spec["help"]]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")

@@ -1,0 +1,92 @@
+"""What a person sees first in a generated project: README, diagram, .gitignore, pre-commit hooks."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+import yaml
+
+import answers as nimbus_answers
+from conftest import ANSWER_SETS
+
+MERMAID_NODE = re.compile(r"^\s+(\w+)(?:\[|\(\[|\[\()", re.MULTILINE)
+
+
+def mermaid_block(readme: str) -> str:
+    match = re.search(r"```mermaid\n(.*?)```", readme, re.DOTALL)
+    assert match, "README has no mermaid diagram"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("name", sorted(ANSWER_SETS))
+def test_readme_diagram_names_exactly_the_rendered_modules(rendered, name):
+    project = rendered(name)
+    diagram = mermaid_block((project / "README.md").read_text())
+    nodes = set(MERMAID_NODE.findall(diagram))
+    module_nodes = nodes - set(nimbus_answers.DIAGRAM_EXTRA_NODES)
+    rendered_modules = {path.name for path in (project / "terraform" / "modules").iterdir() if path.is_dir()}
+    rendered_modules.discard("app_settings")  # wiring only: creates no Azure resource
+    assert module_nodes == rendered_modules
+    # every edge joins declared nodes (a typo would draw a stray box)
+    for left, right in re.findall(r"^\s+(\w+) [-.][^\n]*?[->] (\w+)$", diagram, re.MULTILINE):
+        assert {left, right} <= nodes, (left, right)
+
+
+@pytest.mark.parametrize("name", ["fullest", "no-gitops", "docker-functions"])
+def test_readme_states_the_configuration(rendered, name):
+    answers = ANSWER_SETS[name]
+    readme = (rendered(name) / "README.md").read_text()
+    assert f"| compute | `{answers['compute']}` |" in readme
+    assert f"| network | `{answers['network']}` |" in readme
+    for addon in answers["addons"]:
+        assert f"`{addon}`" in readme
+    if answers["gitops"]:
+        assert f"git switch -c {answers['env_branch_prefix']}alice" in readme
+        assert "python3 scripts/gitops.py setup --dry-run" in readme
+    else:
+        assert "scripts/gitops.py" not in readme and "terraform -chdir=terraform apply -var environment=dev" in readme
+
+
+def test_gitignore_covers_terraform_local_files_but_keeps_the_lock_file(rendered, tmp_path):
+    project = rendered("spring-appservice-postgres")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "--quiet"], cwd=repo, check=True)
+    (repo / ".gitignore").write_text((project / ".gitignore").read_text())
+    ignored = [
+        "terraform/.terraform/providers/registry.terraform.io/hashicorp/azurerm/5.10.0/linux_amd64/terraform-provider",
+        "terraform/tfplan",
+        "terraform/alice.tfplan",
+        "terraform/terraform.tfstate",
+        "terraform/terraform.tfstate.backup",
+        "terraform/crash.log",
+        "terraform/override.tf",
+        ".env",
+    ]
+    kept = [
+        "terraform/.terraform.lock.hcl",
+        "terraform/main.tf",
+        "terraform/environments/alice.tfvars",
+        "terraform/nimbus.json",
+    ]
+    checked = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        cwd=repo,
+        input="\n".join(ignored + kept),
+        capture_output=True,
+        text=True,
+    )
+    assert checked.stdout.split() == ignored
+
+
+@pytest.mark.parametrize("name", ["fullest", "no-gitops"])
+def test_pre_commit_hooks_fit_the_files(rendered, name):
+    config = yaml.safe_load((rendered(name) / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: repo["repo"] for repo in config["repos"] for hook in repo["hooks"]}
+    assert all(repo["rev"].lstrip("v")[0].isdigit() for repo in config["repos"])  # pinned releases
+    assert "terraform_fmt" in hooks and "terraform_checkov" in hooks
+    # actionlint only where there are workflows to lint
+    assert ("actionlint-system" in hooks) == ANSWER_SETS[name]["gitops"]
+    assert (rendered(name) / ".github").exists() == ANSWER_SETS[name]["gitops"]
