@@ -25,6 +25,22 @@ TEMPLATE_PATHS = ["copier.yml", "hooks", "template"]
 TEST_VERSION = "99.99.99"
 
 
+# Where tools/test.sh installs each command-line tool the tests use (checkov has a venv of its own).
+TOOL_LOCATIONS = {"checkov": ROOT / ".venv-checkov" / "bin" / "checkov"}
+
+
+def tool(name: str) -> str:
+    """The path of a command-line tool; a missing tool fails the test (a skip would prove nothing)."""
+    candidates = [TOOL_LOCATIONS.get(name), Path(sys.executable).parent / name]
+    for candidate in candidates:
+        if candidate and candidate.is_file():
+            return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed: run `bash tools/test.sh`, which installs every tool the tests use")
+    return found
+
+
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
