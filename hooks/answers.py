@@ -209,7 +209,9 @@ def diagram(answers: dict[str, Any], modules: list[str]) -> str:
     lines = ["flowchart LR"]
     if answers.get("gitops"):
         lines += [
-            f'  developer(["git push {answers["env_branch_prefix"]}alice"]) --> actions["GitHub Actions"]',
+            f'  developer(["git push {answers["env_branch_prefix"]}alice"])',
+            '  actions["GitHub Actions"]',
+            "  developer --> actions",
             f"  actions -- terraform apply, deploy --> {compute}",
         ]
     lines.append('  subgraph environment["Resource group per environment"]')
@@ -251,3 +253,47 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "naming": naming(),
         "diagram": diagram(answers, chosen),
     }
+
+
+# ----------------------------------------------------------------------------------------------------
+# Changing answers on a live project (docs/upgrading.md): what a new answer set takes away.
+# ----------------------------------------------------------------------------------------------------
+
+# A change of one of these renames or relocates every Azure resource: each one is destroyed and created again.
+REPLACING_FIELDS = ("project_name", "azure_region")
+
+
+def _rendered_modules(answers: dict[str, Any]) -> set[str]:
+    """modules_for() that tolerates an answer set from another template version (unknown values: no modules)."""
+    try:
+        return set(modules_for(answers))
+    except (KeyError, TypeError):
+        return set()
+
+
+def removed_modules(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The modules `previous` rendered that `new` does not: `terraform apply` destroys everything they hold."""
+    return sorted(_rendered_modules(previous) - _rendered_modules(new))
+
+
+def replaced_by(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The REPLACING_FIELDS whose value changes (every resource of every environment is replaced)."""
+    if not _rendered_modules(previous):
+        return []
+    return [field for field in REPLACING_FIELDS if previous.get(field) != new.get(field)]
+
+
+def destroy_reasons(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """One line per changed answer that destroys something, e.g. "database: postgresql -> none"."""
+    if not _rendered_modules(previous):
+        return []
+    reasons = []
+    for field in (*REPLACING_FIELDS, "compute", "runtime", "database", "network"):
+        if previous.get(field) != new.get(field):
+            reasons.append(f"{field}: {previous.get(field)} -> {new.get(field)}")
+    dropped = [addon for addon in previous.get("addons") or [] if addon not in (new.get("addons") or [])]
+    if dropped:
+        reasons.append("addons: " + ", ".join(dropped) + " removed")
+    if not removed_modules(previous, new) and not replaced_by(previous, new):
+        return []
+    return reasons

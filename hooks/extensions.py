@@ -6,17 +6,65 @@ lives in hooks/answers.py so that the post-copy task and the tests use exactly t
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
 from copier_template_extensions import ContextHook
+from jinja2 import pass_context
 from jinja2.ext import Extension
 
-sys.path.insert(0, str(Path(__file__).parent))
-import answers  # noqa: E402  (a sibling module, importable once hooks/ is on the path)
 
-sys.path.pop(0)
+def _import_own(*names: str) -> list:
+    """Import sibling modules of hooks/ from THIS template version's folder.
+
+    `copier update` renders the old and the new template version in one process, each loading its own
+    hooks/extensions.py; a plain `import answers` would hand the new version the old version's module (and its
+    data files) from sys.modules. Each load imports fresh copies, then puts sys.modules back as it was.
+    """
+    shared = ("answers", "destroy_guard", "migrations")
+    saved = {name: sys.modules.pop(name) for name in shared if name in sys.modules}
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        return [importlib.import_module(name) for name in names]
+    finally:
+        sys.path.pop(0)
+        for name in shared:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)
+
+
+answers, destroy_guard = _import_own("answers", "destroy_guard")
+
+
+# First-line marker of the files nimbus owns in a project but a team may already have its own of.
+GENERATED_MARKER = "nimbus:generated"
+
+
+def keep_theirs_for(launch_dir: Path):
+    """Build the `nimbus_keep_theirs(path)` Jinja global; relative destinations resolve from `launch_dir`.
+
+    `copier update` renders scratch copies with the working directory moved into them, while the project's
+    own `dst_path` may be relative ("."): it must be resolved against where copier was started.
+    """
+
+    @pass_context
+    def keep_theirs(context, relative_path: str) -> str:
+        """A `_skip_if_exists` pattern for `relative_path` when the project's copy is the team's own file.
+
+        Files nimbus rendered carry GENERATED_MARKER on their first line and stay current under `copier update`;
+        a file without it (an adopted repository's own README, or one whose team removed the marker) is never
+        written to. Returns '' (matches nothing) when the file is nimbus's or does not exist.
+        """
+        existing = launch_dir / str(context["_copier_conf"]["dst_path"]) / relative_path
+        if not existing.is_file():
+            return ""
+        with existing.open(encoding="utf-8", errors="replace") as handle:
+            first_line = handle.readline()
+        return "" if GENERATED_MARKER in first_line else relative_path
+
+    return keep_theirs
 
 
 def _plain(value: Any) -> Any:
@@ -42,6 +90,10 @@ class NimbusFilters(Extension):
         environment.globals.update(
             nimbus_regions=answers.regions(),
             nimbus_java_runtimes=answers.java_runtimes(),
+            nimbus_keep_theirs=keep_theirs_for(Path.cwd()),
+            # allow_destroy's `when` and `help`: does this update destroy anything, and what
+            nimbus_destroy_pending=pass_context(destroy_guard.pending),
+            nimbus_destroy_summary=pass_context(destroy_guard.pending_summary),
         )
 
 
@@ -73,3 +125,4 @@ class NimbusContext(ContextHook):
         commit = (context.get("_copier_answers") or {}).get("_commit")
         derived["template_version"] = str(commit) if commit else "unreleased"
         context["nimbus"] = derived
+        destroy_guard.check(context)  # render phase: refuse destroying resources unless allow_destroy is true

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import yaml
@@ -36,13 +37,13 @@ def inside_work_tree() -> bool:
     return result.returncode == 0 and result.stdout.strip() == "true"
 
 
-def rendered_paths(answers: dict) -> list[str]:
+def rendered_paths(answers: dict, answers_file: str = ANSWERS_FILE) -> list[str]:
     """The project-relative paths the template renders for these answers.
 
     Mirrors copier's path rendering: each path part is a Jinja expression; an empty part drops the
     file; a `.jinja` suffix is removed.
     """
-    context = {**answers, "nimbus": nimbus_answers.derive(answers), "_copier_conf": {"answers_file": ANSWERS_FILE}}
+    context = {**answers, "nimbus": nimbus_answers.derive(answers), "_copier_conf": {"answers_file": answers_file}}
     env = Environment()
     paths = []
     for source in sorted(TEMPLATE_DIR.rglob("*")):
@@ -67,16 +68,25 @@ def commit_fresh_repository() -> None:
     print("nimbus: created a git repository on branch main with one commit holding the generated files.")
 
 
-def report_existing_repository(answers: dict) -> None:
+def skip_if_exists_patterns() -> list[str]:
+    """copier.yml's `_skip_if_exists`: files a team may already have, which nimbus never overwrites."""
+    config = yaml.safe_load((TEMPLATE_DIR.parent / "copier.yml").read_text(encoding="utf-8"))
+    return list(config.get("_skip_if_exists") or [])
+
+
+def report_existing_repository(answers: dict, answers_file: str = ANSWERS_FILE) -> None:
     top = Path(git("rev-parse", "--show-toplevel").stdout.strip())
     here = Path.cwd().resolve()
-    added, changed = [], []
-    for path in rendered_paths(answers):
+    skipped = skip_if_exists_patterns()
+    added, changed, kept = [], [], []
+    for path in rendered_paths(answers, answers_file):
         status = git("status", "--porcelain", "--untracked-files=all", "--", path).stdout
         if status.startswith("??"):
             added.append(path)
         elif status.strip():
             changed.append(path)
+        elif any(fnmatch(path, pattern) for pattern in skipped) and Path(path).is_file():
+            kept.append(path)  # tracked, unchanged, and one copier does not overwrite: the team's own file
     prefix = here.relative_to(top.resolve())
     shown = [str(prefix / path) if str(prefix) != "." else path for path in added + changed]
     print("nimbus: this folder is inside an existing git repository; nothing was staged or committed.")
@@ -84,6 +94,10 @@ def report_existing_repository(answers: dict) -> None:
         print(f"  added:    {path}")
     for path in changed:
         print(f"  modified: {path}   (review with: git diff -- {path})")
+    for path in kept:
+        print(f"  kept:     {path}   (yours, left as it was; nimbus's version was not written)")
+    if kept:
+        print("Merge what nimbus's versions of the kept files add by hand: docs/adopting.md in the template says what.")
     if shown:
         print("Commit them when ready:")
         print(f"  git -C {top} add -- {' '.join(shown)} && git -C {top} commit -m 'Add nimbus'")
@@ -92,13 +106,16 @@ def report_existing_repository(answers: dict) -> None:
 
 
 def main() -> int:
-    answers = yaml.safe_load(Path(ANSWERS_FILE).read_text(encoding="utf-8"))
+    # copier passes the answers file's path: `copier copy --answers-file` (a repository that already has a
+    # .copier-answers.yml from another template) renders nimbus's answers elsewhere
+    answers_file = sys.argv[1] if len(sys.argv) > 1 else ANSWERS_FILE
+    answers = yaml.safe_load(Path(answers_file).read_text(encoding="utf-8"))
     problems = nimbus_answers.validate(answers)
     if problems:  # copier's validators refuse these first; this guards hand-edited answer files
         print("\n".join(problems), file=sys.stderr)
         return 1
     if inside_work_tree():
-        report_existing_repository(answers)
+        report_existing_repository(answers, answers_file)
     else:
         commit_fresh_repository()
     return 0

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 import answers as nimbus_answers
-from conftest import ANSWER_SETS
+from conftest import ANSWER_SETS, render
+from matrix import make
 
 MERMAID_NODE = re.compile(r"^\s+(\w+)(?:\[|\(\[|\[\()", re.MULTILINE)
 
@@ -90,3 +93,25 @@ def test_pre_commit_hooks_fit_the_files(rendered, name):
     # actionlint only where there are workflows to lint
     assert ("actionlint-system" in hooks) == ANSWER_SETS[name]["gitops"]
     assert (rendered(name) / ".github").exists() == ANSWER_SETS[name]["gitops"]
+
+
+def test_generated_readme_follows_answer_changes_but_a_teams_own_is_never_touched(template_repo, tmp_path):
+    """README.md carries the nimbus:generated marker: `copier update` keeps it current until the team drops it."""
+    project = render(template_repo, tmp_path / "shop", make(project_name="shop"), tasks=True)
+    assert "nimbus:generated" in (project / "README.md").read_text().splitlines()[0]
+    copier = str(Path(sys.executable).parent / "copier")
+    update = [copier, "update", "--trust", "--defaults", "--skip-answered"]
+    result = subprocess.run([*update, "-d", "addons=[redis]"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "redis[(" in (project / "README.md").read_text()  # the diagram gained the add-on
+    subprocess.run(["git", "add", "--all"], cwd=project, check=True)
+    subprocess.run(["git", "commit", "-qm", "add redis"], cwd=project, check=True)
+
+    # The team takes the README over by deleting the marker line: later updates leave it alone.
+    owned = "# Shop\n\nOur own words.\n"
+    (project / "README.md").write_text(owned)
+    subprocess.run(["git", "commit", "-qam", "our README"], cwd=project, check=True)
+    result = subprocess.run([*update, "-d", "addons=[redis, key_vault]"], cwd=project, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (project / "README.md").read_text() == owned
+    assert not list(project.rglob("*.rej"))

@@ -56,36 +56,50 @@ BASELINE_TYPES = [
 META_PROPS = {"connection", "count", "dependsOn", "forEach", "lifecycle", "provider", "provisioners"}
 
 NOTES = [
-    "mode: required | optional | optional_computed | computed. Computed-only attributes "
-    "(mode computed) cannot be set in configuration; the assembly tells them apart exactly.",
-    "The assembly cannot tell an Optional attribute from an Optional+Computed one reliably "
-    "for every provider SDK, but both are settable, which is all the checker needs.",
-    "Blocks: min_items is 1 for a required block and 0 otherwise; the assembly does not carry "
-    "a larger MinItems. max_items is 1 for blocks the assembly renders as a single object, "
-    "otherwise absent (unknown).",
-    "attr_as_block: a list/set-of-object attribute that may be written as blocks (SDK ConfigModeAttr, "
-    "e.g. azurerm_virtual_network.subnet). Its fields carry no required/optional distinction in "
-    "the assembly, so they are all recorded as optional_computed.",
-    "Sensitivity is not recorded in the assembly, so azurerm attributes carry no 'sensitive' flag.",
-    "provider_config.features is required by the azurerm provider ('Insufficient features blocks'); "
-    "the assembly marks it optional, so it is set to min_items 1 by this script.",
+    (
+        "mode: required | optional | optional_computed | computed, straight from the assembly's "
+        "computed/optional/required flags. Computed-only attributes (mode computed) cannot be set."
+    ),
+    (
+        "Blocks: min_items is 1 for a required block and 0 otherwise; the assembly carries no larger "
+        "MinItems. max_items is 1 for blocks the assembly renders as a single object, else absent (unknown)."
+    ),
+    (
+        "attr_as_block: a list/set-of-object attribute that may also be written as blocks (SDK ConfigModeAttr, "
+        "e.g. azurerm_virtual_network.subnet). The assembly gives its fields no required/optional distinction, "
+        "so they are all recorded as optional_computed."
+    ),
+    "Sensitivity is not recorded in the assembly: azurerm attributes carry no 'sensitive' flag here.",
+    (
+        "provider_config.features is required by the azurerm provider ('Insufficient features blocks'); "
+        "the assembly marks it optional, so this script sets its min_items to 1."
+    ),
 ]
 
-_MEMBER = re.compile(r"^    // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$", re.M)
-_CLASS = re.compile(r"^class (\w+) extends ([\w.]+) \{$(.*?)^\}$", re.M | re.S)
-_HCL_FN = re.compile(r"^function (\w+)ToHclTerraform\(struct\) \{$(.*?)^\}$", re.M | re.S)
+_MEMBER = re.compile(
+    r"^    // (\w+) - computed: (true|false), optional: (true|false), required: (true|false)$", re.MULTILINE
+)
+_CLASS = re.compile(r"^class (\w+) extends ([\w.]+) \{$(.*?)^\}$", re.MULTILINE | re.DOTALL)
+_HCL_FN = re.compile(r"^function (\w+)ToHclTerraform\(struct\) \{$(.*?)^\}$", re.MULTILINE | re.DOTALL)
 _HCL_FIELD = re.compile(
     r"^\s+(\w+): \{\n\s+value: (.*?),\n\s+isBlock: (true|false),\n\s+type: \"(\w+)\",\n"
     r"\s+storageClassType: \"(\w+)\",\n\s+\},?$",
-    re.M,
+    re.MULTILINE,
 )
 _NEW_COMPLEX = re.compile(r'^\s+_\w+ = new ([\w.]+)\(this, "(\w+)"')
 _GETTER = re.compile(r"this\.(get\w*Attribute|interpolationForAttribute)\('(\w+)'\)")
 _GETTER_TYPES = {
-    "getStringAttribute": "string", "getNumberAttribute": "number", "getBooleanAttribute": "bool",
-    "getListAttribute": "list", "getNumberListAttribute": "list", "getBooleanListAttribute": "list",
-    "getStringMapAttribute": "map", "getNumberMapAttribute": "map", "getBooleanMapAttribute": "map",
-    "getAnyMapAttribute": "map", "interpolationForAttribute": "any",
+    "getStringAttribute": "string",
+    "getNumberAttribute": "number",
+    "getBooleanAttribute": "bool",
+    "getListAttribute": "list",
+    "getNumberListAttribute": "list",
+    "getBooleanListAttribute": "list",
+    "getStringMapAttribute": "map",
+    "getNumberMapAttribute": "map",
+    "getBooleanMapAttribute": "map",
+    "getAnyMapAttribute": "map",
+    "interpolationForAttribute": "any",
 }
 _HCL_TYPES = {"boolean": "bool", "string": "string", "number": "number"}
 
@@ -115,12 +129,13 @@ def python_dist_version(dist: str) -> str:
 class Assembly:
     """Reads the parts of the tarball we need in as few passes as possible."""
 
-    def __init__(self, tgz: Path):
+    def __init__(self, tgz: Path, likely_dirs: set | None = None):
         self.tgz = tgz
         self.package_json: dict = {}
         self.jsii: dict = {}
         self.js: dict[str, str] = {}
-        self._read(want_dirs=set(), first=True)
+        # One pass over the (30 MB gzip) tarball: also grab the modules we expect to need.
+        self._read(want_dirs=likely_dirs or set(), first=True)
 
     def _read(self, want_dirs: set, first: bool = False) -> None:
         with tarfile.open(self.tgz, "r:gz") as tar:
@@ -131,7 +146,7 @@ class Assembly:
                 elif first and name == "package/.jsii":
                     self.jsii = json.load(tar.extractfile(member))
                 elif name.startswith("package/lib/") and name.endswith("/index.js"):
-                    d = name[len("package/lib/"):-len("/index.js")]
+                    d = name[len("package/lib/") : -len("/index.js")]
                     if d in want_dirs:
                         self.js[d] = tar.extractfile(member).read().decode("utf-8")
 
@@ -147,7 +162,7 @@ class Assembly:
             if tf == "provider":
                 out["provider"] = (fqn, sym.group(1))
             elif tf.startswith("data_"):
-                out["data." + tf[len("data_"):]] = (fqn, sym.group(1))
+                out["data." + tf[len("data_") :]] = (fqn, sym.group(1))
             else:
                 out[tf] = (fqn, sym.group(1))
         return out
@@ -172,8 +187,12 @@ class ModuleSource:
         found = list(_MEMBER.finditer(body))
         for i, m in enumerate(found):
             name = m.group(1)
-            chunk = body[m.end(): found[i + 1].start() if i + 1 < len(found) else len(body)]
-            info = {"computed": m.group(2) == "true", "optional": m.group(3) == "true", "required": m.group(4) == "true"}
+            chunk = body[m.end() : found[i + 1].start() if i + 1 < len(found) else len(body)]
+            info = {
+                "computed": m.group(2) == "true",
+                "optional": m.group(3) == "true",
+                "required": m.group(4) == "true",
+            }
             first = chunk.lstrip("\n").split("\n", 1)[0]
             nm = _NEW_COMPLEX.match(first)
             if nm and nm.group(2) == name:
@@ -200,8 +219,7 @@ class ModuleSource:
         else:
             body = self.hcl_fns.get(fn_name, "")
         return {
-            m.group(1): (m.group(3) == "true", m.group(4), m.group(5), m.group(2))
-            for m in _HCL_FIELD.finditer(body)
+            m.group(1): (m.group(3) == "true", m.group(4), m.group(5), m.group(2)) for m in _HCL_FIELD.finditer(body)
         }
 
     def element_class(self, cls: str) -> str | None:
@@ -355,8 +373,11 @@ def scan_template(root: Path = TEMPLATE) -> list[str]:
         for kind, name in _TYPE_REF.findall(text):
             found.add(name if kind == "resource" else "data." + name)
         if _TEMPLATED_TYPE.search(text):
-            print(f"warning: {path.relative_to(REPO)} builds an azurerm type name with Jinja; "
-                  "pass the possible types with --include", file=sys.stderr)
+            print(
+                f"warning: {path.relative_to(REPO)} builds an azurerm type name with Jinja; "
+                "pass the possible types with --include",
+                file=sys.stderr,
+            )
     return sorted(found)
 
 
@@ -364,15 +385,21 @@ def render(schema: dict) -> str:
     return json.dumps(schema, indent=1, sort_keys=True) + "\n"
 
 
+def _likely_dir(tf_type: str) -> str:
+    """cdktn's directory naming (azurerm_linux_web_app -> linux-web-app); verified via the .jsii later."""
+    if tf_type.startswith("data."):
+        return tf_type[len("data.") :].replace("_", "-").replace("azurerm-", "data-azurerm-", 1)
+    return tf_type.split("_", 1)[-1].replace("_", "-")
+
+
 def generate(includes: list[str]) -> dict:
-    tgz = find_assembly()
-    asm = Assembly(tgz)
-    provider = asm.package_json.get("cdktn", asm.package_json.get("cdktf", {})).get("provider", {})
     types = sorted(set(scan_template()) | set(BASELINE_TYPES) | set(includes))
+    asm = Assembly(find_assembly(), {_likely_dir(t) for t in types} | {"provider"})
+    provider = asm.package_json.get("cdktn", asm.package_json.get("cdktf", {})).get("provider", {})
     body = extract(asm, types)
     return {
         "_comment": "Generated by tools/refresh_azurerm_schema.py from the cdktn-provider-azurerm jsii "
-                    "assembly; do not edit by hand. Regenerate after changing the template's azurerm types.",
+        "assembly; do not edit by hand. Regenerate after changing the template's azurerm types.",
         "generator": {
             "cdktn_package": "cdktn-provider-azurerm",
             "cdktn_package_version": python_dist_version("cdktn-provider-azurerm"),
@@ -385,10 +412,26 @@ def generate(includes: list[str]) -> dict:
     }
 
 
+def _type_changes(old: dict, new: dict) -> str:
+    """' (adds azurerm_x; drops azurerm_y)' for a --check message."""
+
+    def types(d):
+        return set(d.get("resources", {})) | {"data." + t for t in d.get("data_sources", {})}
+
+    added, dropped = sorted(types(new) - types(old)), sorted(types(old) - types(new))
+    parts = ([f"adds {', '.join(added)}"] if added else []) + ([f"drops {', '.join(dropped)}"] if dropped else [])
+    return f" ({'; '.join(parts)})" if parts else " (schema content differs)"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--include", action="append", default=[], metavar="TYPE",
-                    help="also keep this type (azurerm_x, or data.azurerm_x for a data source); remembered")
+    ap.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="also keep this type (azurerm_x, or data.azurerm_x for a data source); remembered",
+    )
     ap.add_argument("--reset-includes", action="store_true", help="forget types --include'd earlier")
     ap.add_argument("--check", action="store_true", help="exit 1 if the checked-in file is not current")
     ap.add_argument("--output", type=Path, default=OUTPUT)
@@ -407,8 +450,12 @@ def main(argv: list[str] | None = None) -> int:
     current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
     if args.check:
         if text != current:
-            print(f"{args.output.relative_to(REPO) if args.output.is_relative_to(REPO) else args.output} is stale: "
-                  "run python tools/refresh_azurerm_schema.py", file=sys.stderr)
+            shown = args.output.relative_to(REPO) if args.output.is_relative_to(REPO) else args.output
+            print(
+                f"{shown} is stale{_type_changes(previous, json.loads(text))}: "
+                "run python tools/refresh_azurerm_schema.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     if text != current:

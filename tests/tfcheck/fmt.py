@@ -32,10 +32,28 @@ _OPEN = {"OBrace", "OBrack", "OParen", L.INTERP, L.CONTROL}
 _CLOSE = {"CBrace", "CBrack", "CParen", L.SEQ_END}
 _NO_SPACE_NEIGHBOURS = {L.QUOTED_LIT, L.STRING_LIT}
 _NEG_CONTEXT = {
-    None, "OParen", "OBrace", "OBrack", "Equal", "Colon", "Comma", "Question",
-    "Plus", "Star", "Slash", "Percent", "Minus",
-    "EqualOp", "NotEqual", "GreaterThan", "GreaterThanEq", "LessThan", "LessThanEq",
-    "And", "Or", "Bang",
+    None,
+    "OParen",
+    "OBrace",
+    "OBrack",
+    "Equal",
+    "Colon",
+    "Comma",
+    "Question",
+    "Plus",
+    "Star",
+    "Slash",
+    "Percent",
+    "Minus",
+    "EqualOp",
+    "NotEqual",
+    "GreaterThan",
+    "GreaterThanEq",
+    "LessThan",
+    "LessThanEq",
+    "And",
+    "Or",
+    "Bang",
 }
 
 
@@ -69,7 +87,10 @@ def _space_after(subject: Token, before: Token | None, after: Token | None) -> b
     if st == "Comma":
         return True
     if st in (L.QUOTED_LIT, L.STRING_LIT, L.OQUOTE, L.OHEREDOC) or at in (
-        L.QUOTED_LIT, L.STRING_LIT, L.CQUOTE, L.CHEREDOC,
+        L.QUOTED_LIT,
+        L.STRING_LIT,
+        L.CQUOTE,
+        L.CHEREDOC,
     ):
         return False  # never touch template contents
     if st == L.IDENT and subject.text == "in" and bt == L.IDENT:
@@ -88,9 +109,7 @@ def _space_after(subject: Token, before: Token | None, after: Token | None) -> b
         return True
     if st == L.SEQ_END and at in (L.INTERP, L.CONTROL):
         return False
-    if _bracket(subject) > 0 or (after is not None and _bracket(after) < 0):
-        return False
-    return True
+    return not (_bracket(subject) > 0 or (after is not None and _bracket(after) < 0))
 
 
 def _columns(tokens) -> int:
@@ -216,6 +235,7 @@ _LEGACY_TYPES = {"string": ["string"], "list": ["list", "(", "string", ")"], "ma
 
 def _normalise_type(toks: list[Token]) -> list[Token] | None:
     """terraform fmt's variable `type` clean-up (list -> list(any), "string" -> string)."""
+
     def make(words):
         kinds = {"(": "OParen", ")": "CParen"}
         return [Token(kinds.get(w, L.IDENT), w, toks[0].line) for w in words]
@@ -231,14 +251,17 @@ def _normalise_type(toks: list[Token]) -> list[Token] | None:
 def format_source(text: str) -> str:
     """Return `text` the way `terraform fmt` would write it (raises on syntax errors)."""
     tokens = L.tokenize(text)
-    body = parse_tokens(tokens, "<fmt>")
+    return format_tokens(tokens, parse_tokens(tokens, "<fmt>"))
 
+
+def format_tokens(tokens: list[Token], body) -> str:
+    """terraform fmt over already tokenized and parsed source (Token.spaces is overwritten)."""
     # Collect terraform's token rewrites as (start, end, replacement) on the token list.
     edits: list[tuple[int, int, list[Token]]] = []
 
     def walk(block, path):
         for name, attr in block.attrs.items():
-            span = [t for t in tokens[attr.start:attr.end]]
+            span = [t for t in tokens[attr.start : attr.end]]
             # hclwrite sees comments inside the span as part of the expression.
             if len(path) == 1 and path[0] == "variable" and name == "type":
                 new = _normalise_type([t for t in span if t.type != L.COMMENT])
@@ -251,9 +274,17 @@ def format_source(text: str) -> str:
                 if start == end and tokens[start].type == L.IDENT:
                     word = tokens[start].text
                     line = tokens[start].line
-                    edits.append((start, end + 1, [
-                        Token(L.OQUOTE, '"', line), Token(L.QUOTED_LIT, word, line), Token(L.CQUOTE, '"', line),
-                    ]))
+                    edits.append(
+                        (
+                            start,
+                            end + 1,
+                            [
+                                Token(L.OQUOTE, '"', line),
+                                Token(L.QUOTED_LIT, word, line),
+                                Token(L.CQUOTE, '"', line),
+                            ],
+                        )
+                    )
             walk(child, path + [child.type])
 
     walk(body, [])
@@ -286,36 +317,44 @@ def _describe(orig: str, want: str) -> str:
     return "not in canonical form"
 
 
-def check_fmt_text(text: str, name: str = "<string>") -> list[str]:
-    """Problems `terraform fmt -check` would flag in `text`, one per line (max 20)."""
-    try:
-        want = format_source(text)
-    except (L.LexError, ParseError) as e:
-        return [f"{name}:{e.line}: syntax error: {e.msg}"]
+def fmt_problems(text: str, tokens: list[Token], body) -> list[tuple[int, str]]:
+    """(line, message) for each line `terraform fmt` would change (at most 20 listed)."""
+    want = format_tokens(tokens, body)
     if want == text:
         return []
-    problems = []
     have_lines = text.splitlines()
     want_lines = want.splitlines()
     if len(have_lines) == len(want_lines):
-        pairs = [(i, h, w) for i, (h, w) in enumerate(zip(have_lines, want_lines)) if h != w]
+        pairs = [(i, h, w) for i, (h, w) in enumerate(zip(have_lines, want_lines, strict=True)) if h != w]
     else:
         pairs = []
         sm = difflib.SequenceMatcher(a=have_lines, b=want_lines, autojunk=False)
         for tag, i1, i2, j1, j2 in sm.get_opcodes():
             if tag != "equal":
                 pairs.append((i1, "\n".join(have_lines[i1:i2]), "\n".join(want_lines[j1:j2])))
-    for i, have, wanted in pairs[:20]:
-        problems.append(f"{name}:{i + 1}: fmt: {_describe(have, wanted)}: expected {wanted!r}, found {have!r}")
+    problems = [(i + 1, f"fmt: {_describe(h, w)}: expected {w!r}, found {h!r}") for i, h, w in pairs[:20]]
     if len(pairs) > 20:
-        problems.append(f"{name}: fmt: {len(pairs) - 20} more lines differ from `terraform fmt` output")
+        problems.append((pairs[20][0] + 1, f"fmt: {len(pairs) - 20} more lines differ from `terraform fmt` output"))
     return problems
+
+
+def check_fmt_text(text: str, name: str = "<string>") -> list[str]:
+    """Problems `terraform fmt -check` would flag in `text`, as `name:line: fmt: ...` strings."""
+    try:
+        tokens = L.tokenize(text)
+        body = parse_tokens(tokens, name)
+    except (L.LexError, ParseError) as e:
+        return [f"{name}:{e.line}: syntax error: {e.msg}"]
+    return [f"{name}:{line}: {msg}" for line, msg in fmt_problems(text, tokens, body)]
 
 
 def check_fmt(path) -> list[str]:
     """Check one .tf file (or every .tf file under a directory) for canonical formatting."""
     path = Path(path)
-    files = sorted(path.rglob("*.tf")) if path.is_dir() else [path]
+    if path.is_dir():  # like `terraform fmt -recursive`, skipping .terraform and other hidden folders
+        files = sorted(f for f in path.rglob("*.tf") if not any(p.startswith(".") for p in f.relative_to(path).parts))
+    else:
+        files = [path]
     problems: list[str] = []
     for f in files:
         problems.extend(check_fmt_text(f.read_text(encoding="utf-8"), str(f)))

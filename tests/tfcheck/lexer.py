@@ -35,12 +35,34 @@ NEWLINE = "Newline"
 EOF = "EOF"
 
 PUNCT = {
-    "{": "OBrace", "}": "CBrace", "[": "OBrack", "]": "CBrack", "(": "OParen", ")": "CParen",
-    "=": "Equal", "==": "EqualOp", "!=": "NotEqual", "<": "LessThan", "<=": "LessThanEq",
-    ">": "GreaterThan", ">=": "GreaterThanEq", "&&": "And", "||": "Or", "!": "Bang",
-    "+": "Plus", "-": "Minus", "*": "Star", "/": "Slash", "%": "Percent",
-    "?": "Question", ":": "Colon", ".": "Dot", ",": "Comma", "=>": "FatArrow",
-    "...": "Ellipsis", "::": "DoubleColon",
+    "{": "OBrace",
+    "}": "CBrace",
+    "[": "OBrack",
+    "]": "CBrack",
+    "(": "OParen",
+    ")": "CParen",
+    "=": "Equal",
+    "==": "EqualOp",
+    "!=": "NotEqual",
+    "<": "LessThan",
+    "<=": "LessThanEq",
+    ">": "GreaterThan",
+    ">=": "GreaterThanEq",
+    "&&": "And",
+    "||": "Or",
+    "!": "Bang",
+    "+": "Plus",
+    "-": "Minus",
+    "*": "Star",
+    "/": "Slash",
+    "%": "Percent",
+    "?": "Question",
+    ":": "Colon",
+    ".": "Dot",
+    ",": "Comma",
+    "=>": "FatArrow",
+    "...": "Ellipsis",
+    "::": "DoubleColon",
 }
 
 
@@ -52,7 +74,7 @@ class LexError(Exception):
 
 
 class Token:
-    __slots__ = ("type", "text", "line", "spaces")
+    __slots__ = ("line", "spaces", "text", "type")
 
     def __init__(self, type_: str, text: str, line: int, spaces: int = 0):
         self.type = type_

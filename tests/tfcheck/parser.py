@@ -10,6 +10,7 @@ directives are resolved while parsing, so they never show up as references.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from . import lexer as L
 from .lexer import Token
@@ -40,7 +41,7 @@ class Ref:
             elif s[0] == "splat":
                 out += "[*]"
             else:
-                out += "[%r]" % (s[1],) if s[1] is not None else "[...]"
+                out += f"[{s[1]!r}]" if s[1] is not None else "[...]"
         return out
 
 
@@ -54,6 +55,7 @@ class Attribute:
     start: int  # expression token span [start, end) in the full token list
     end: int
     items: list = field(default_factory=list)  # per-element refs of a tuple expression
+    calls: set = field(default_factory=set)  # names of the functions the expression calls
 
 
 @dataclass
@@ -65,7 +67,6 @@ class Block:
     attrs: dict = field(default_factory=dict)
     blocks: list = field(default_factory=list)
     label_tokens: list = field(default_factory=list)  # full-token indices of the labels
-    file: str = ""
 
 
 @dataclass
@@ -76,10 +77,20 @@ class File:
 
 
 class _Parser:
-    BINARY = {
-        "Or": 1, "And": 2, "EqualOp": 3, "NotEqual": 3,
-        "LessThan": 4, "LessThanEq": 4, "GreaterThan": 4, "GreaterThanEq": 4,
-        "Plus": 5, "Minus": 5, "Star": 6, "Slash": 6, "Percent": 6,
+    BINARY: ClassVar[dict] = {
+        "Or": 1,
+        "And": 2,
+        "EqualOp": 3,
+        "NotEqual": 3,
+        "LessThan": 4,
+        "LessThanEq": 4,
+        "GreaterThan": 4,
+        "GreaterThanEq": 4,
+        "Plus": 5,
+        "Minus": 5,
+        "Star": 6,
+        "Slash": 6,
+        "Percent": 6,
     }
 
     def __init__(self, tokens: list[Token], path: str):
@@ -99,6 +110,7 @@ class _Parser:
         self.nl = [True]  # are newlines significant in the current context?
         self.scopes: list[set] = []
         self.refs: list[Ref] = []
+        self.calls: set[str] = set()
 
     # -- token helpers -------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -173,7 +185,7 @@ class _Parser:
                 )
             parent.attrs[name.text] = attr
             return
-        block = Block(name.text, [], name.line, file=self.path)
+        block = Block(name.text, [], name.line)
         while True:
             t = self.toks[self.i]
             if t.type == L.IDENT:
@@ -214,6 +226,7 @@ class _Parser:
 
     def parse_attr_value(self, name: Token) -> Attribute:
         self.refs = []
+        self.calls = set()
         start = self.i
         if self.toks[start].type in (L.NEWLINE, L.EOF):
             raise ParseError(f"missing value for argument {name.text!r}", name.line)
@@ -222,7 +235,7 @@ class _Parser:
         t = self.toks[self.i]
         if t.type not in (L.NEWLINE, L.EOF, "CBrace"):
             raise ParseError(f"unexpected {t.text!r} after the value of {name.text!r}", t.line)
-        return Attribute(name.text, name.line, kind, value, self.refs, self.index[start], end, items)
+        return Attribute(name.text, name.line, kind, value, self.refs, self.index[start], end, items, self.calls)
 
     def parse_expr_top(self):
         """Parse an expression; for a tuple also return each element's references."""
@@ -352,14 +365,14 @@ class _Parser:
                 self.nl.pop()
             else:
                 break
-        if root is not None:
-            if not any(root.text in s for s in self.scopes):
-                self.refs.append(Ref(root.text, tuple(steps), root.line))
+        if root is not None and not any(root.text in s for s in self.scopes):
+            self.refs.append(Ref(root.text, tuple(steps), root.line))
         if steps:
             return ("ref" if root is not None else "op"), NOT_LITERAL
         return kind, value
 
     def parse_call(self, name: Token) -> None:
+        self.calls.add(name.text)
         while self.peek().type == "DoubleColon":  # provider::ns::func
             self.next()
             self.expect(L.IDENT, "a function name")

@@ -1,0 +1,113 @@
+data "azurerm_client_config" "current" {}
+
+locals {
+  public_access = var.private_endpoint == null
+  # Private endpoint mode keeps the public endpoint only as a firewall hole for allowed_ip_ranges
+  # (the CI runner writing secrets); with no such range it is switched off.
+  public_network_access_enabled = local.public_access || length(var.allowed_ip_ranges) > 0
+
+  # Secret names are not secret: they become resource addresses and output keys. Only the values
+  # stay sensitive (for_each refuses sensitive keys).
+  secret_names = nonsensitive(toset(keys(var.secrets)))
+}
+
+resource "azurerm_key_vault" "this" {
+  #checkov:skip=CKV_AZURE_189:Off whenever a private endpoint is set and allowed_ip_ranges is empty; with ranges (the CI runner) the firewall denies everything else. Public network mode is public by design, guarded by Entra ID RBAC (see README).
+  #checkov:skip=CKV_AZURE_110:Purge protection is a variable, off by default: per-branch environments are deleted and re-created, and a purge-protected vault keeps its globally unique name taken for the retention period (see README).
+  #checkov:skip=CKV_AZURE_42:Soft delete is always on (7 days); "recoverable" additionally demands purge protection, off by default for the reason given for CKV_AZURE_110.
+  #checkov:skip=CKV_AZURE_109:Mode-dependent by design: private endpoint mode denies by default (only allowed_ip_ranges and trusted services pass); public network mode allows all networks and relies on Entra ID RBAC. Skipped explicitly because checkov mis-evaluates the null comparison that selects the mode.
+  name                = var.name
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+
+  tenant_id                  = data.azurerm_client_config.current.tenant_id
+  sku_name                   = var.sku_name
+  rbac_authorization_enabled = true
+
+  soft_delete_retention_days = var.soft_delete_retention_days
+  purge_protection_enabled   = var.purge_protection_enabled
+
+  public_network_access_enabled = local.public_network_access_enabled
+
+  # Public mode: the vault is reachable from anywhere and Entra ID RBAC is the control, because the
+  # app's outbound addresses (App Service, Container Apps, Functions without a virtual network) are
+  # shared and change. Private endpoint mode: deny by default, allow only allowed_ip_ranges and
+  # trusted Azure services.
+  network_acls {
+    default_action = local.public_access ? "Allow" : "Deny"
+    bypass         = "AzureServices"
+    ip_rules       = local.public_access ? [] : var.allowed_ip_ranges
+  }
+}
+
+resource "azurerm_role_assignment" "app_secrets_user" {
+  scope                = azurerm_key_vault.this.id
+  role_definition_name = "Key Vault Secrets User"
+  principal_id         = var.app_principal_id
+  principal_type       = "ServicePrincipal"
+}
+
+# The identity running Terraform writes the secrets through the data plane, which RBAC guards too.
+resource "azurerm_role_assignment" "deployer_secrets_officer" {
+  scope                = azurerm_key_vault.this.id
+  role_definition_name = "Key Vault Secrets Officer"
+  principal_id         = data.azurerm_client_config.current.object_id
+}
+
+resource "time_sleep" "rbac_propagation" {
+  create_duration = var.rbac_propagation_wait
+
+  depends_on = [azurerm_role_assignment.deployer_secrets_officer]
+}
+
+# Expiration dates that stay stable between plans and move forward by themselves: the base time is
+# renewed by the first apply after half the lifetime.
+resource "time_rotating" "secret_expiration" {
+  rotation_days = floor(var.secret_expiration_days / 2)
+}
+
+resource "azurerm_key_vault_secret" "this" {
+  for_each = local.secret_names
+
+  name            = each.key
+  value           = var.secrets[each.key]
+  key_vault_id    = azurerm_key_vault.this.id
+  content_type    = "text/plain"
+  expiration_date = timeadd(time_rotating.secret_expiration.rfc3339, "${var.secret_expiration_days * 24}h")
+
+  depends_on = [time_sleep.rbac_propagation]
+}
+
+resource "azurerm_private_endpoint" "this" {
+  count = local.public_access ? 0 : 1
+
+  name                          = "pe-${var.name}"
+  location                      = var.location
+  resource_group_name           = var.resource_group_name
+  tags                          = var.tags
+  subnet_id                     = var.private_endpoint.subnet_id
+  custom_network_interface_name = "nic-pe-${var.name}"
+
+  private_service_connection {
+    name                           = "psc-${var.name}"
+    private_connection_resource_id = azurerm_key_vault.this.id
+    subresource_names              = ["vault"]
+    is_manual_connection           = false
+  }
+
+  private_dns_zone_group {
+    name                 = "default"
+    private_dns_zone_ids = [var.private_endpoint.private_dns_zone_id]
+  }
+}
+
+resource "azurerm_monitor_diagnostic_setting" "this" {
+  name                       = "diag-${var.name}"
+  target_resource_id         = azurerm_key_vault.this.id
+  log_analytics_workspace_id = var.log_analytics_workspace_id
+
+  enabled_log {
+    category_group = "allLogs"
+  }
+}

@@ -1,0 +1,19 @@
+output "id" {
+  description = "Resource id of the key vault."
+  value       = azurerm_key_vault.this.id
+}
+
+output "name" {
+  description = "Name of the key vault."
+  value       = azurerm_key_vault.this.name
+}
+
+output "vault_uri" {
+  description = "Data-plane URI of the vault (https://<name>.vault.azure.net/)."
+  value       = azurerm_key_vault.this.vault_uri
+}
+
+output "secret_uris" {
+  description = "Secret name => versionless secret URI, for Key Vault references (@Microsoft.KeyVault(SecretUri=...)) that always resolve the latest version."
+  value       = { for secret_name in local.secret_names : secret_name => azurerm_key_vault_secret.this[secret_name].versionless_id }
+}

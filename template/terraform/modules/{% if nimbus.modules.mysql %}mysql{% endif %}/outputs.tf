@@ -1,0 +1,35 @@
+output "id" {
+  description = "Resource id of the MySQL flexible server."
+  value       = azurerm_mysql_flexible_server.this.id
+}
+
+output "host" {
+  description = "Fully qualified host name of the server (resolves to the private endpoint inside the virtual network in private mode)."
+  value       = azurerm_mysql_flexible_server.this.fqdn
+}
+
+output "port" {
+  description = "TCP port of the server."
+  value       = 3306
+}
+
+output "database_name" {
+  description = "Name of the app's database."
+  value       = azurerm_mysql_flexible_database.app.name
+}
+
+output "username" {
+  description = "Login the app connects with."
+  value       = azurerm_mysql_flexible_server.this.administrator_login
+}
+
+output "password" {
+  description = "Password of username."
+  value       = random_password.administrator.result
+  sensitive   = true
+}
+
+output "jdbc_url" {
+  description = "JDBC URL (MySQL Connector/J) of the app's database, TLS required (sslMode=REQUIRED); credentials are passed separately."
+  value       = "jdbc:mysql://${azurerm_mysql_flexible_server.this.fqdn}:3306/${azurerm_mysql_flexible_database.app.name}?sslMode=REQUIRED"
+}

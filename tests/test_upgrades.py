@@ -1,0 +1,496 @@
+"""Upgrades and changed minds: `copier update` keeps the team's edits, migrations move what a plain update would
+get wrong, removing a service needs a confirmation, and nimbus can be adopted into an existing repository.
+
+The template history used here (tests/upgrade_support.py) is built from the working tree:
+- 1.0.0: older template, old layout (module `monitoring`, workspace `workspace`, answer `branch_prefix`);
+- 1.1.0: older template, current layout, and the migration from 1.0.0's layout registered;
+- 2.0.0: the working tree, with that migration registered.
+"older template" = log_analytics/variables.tf without its last variable and with its first numeric default one
+higher, and no terraform/moved.tf: the changes an update from 1.x must bring.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from copier import run_recopy, run_update
+from copier.errors import UserMessageError
+from packaging.version import Version
+
+import answers as nimbus_answers
+from conftest import ROOT, TEST_VERSION, git, render
+from matrix import make
+from upgrade_support import (
+    TemplateHistory,
+    commit_all,
+    files_with_conflicts,
+    init_project,
+    last_variable_name,
+    old_answer_name,
+    old_module_layout,
+    older_template,
+    recorded,
+    register_migration,
+    rejects,
+    releases,
+    require_commit,
+    set_first_numeric_default,
+    tree,
+)
+
+sys.path.insert(0, str(ROOT / "hooks"))
+import migrations  # noqa: E402
+
+sys.path.pop(0)
+
+COPIER = str(Path(sys.executable).parent / "copier")
+MODULES = Path("terraform") / "modules"
+LAYOUT_MIGRATION = {
+    "version": "1.1.0",
+    "description": "module monitoring renamed log_analytics, its workspace renamed this; answer branch_prefix renamed env_branch_prefix",
+    "rename_answers": {"branch_prefix": "env_branch_prefix"},
+    "move": [{"from": "terraform/modules/monitoring", "to": "terraform/modules/log_analytics"}],
+    "moved": [
+        {
+            "from": "module.monitoring.azurerm_log_analytics_workspace.workspace",
+            "to": "module.log_analytics.azurerm_log_analytics_workspace.this",
+        }
+    ],
+}
+TEAM_README_LINE = "On-call: #shop-ops (added by the team)\n"
+
+
+@pytest.fixture(scope="session")
+def history(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> TemplateHistory:
+    result = TemplateHistory(tmp_path_factory.mktemp("history") / "nimbus", template_repo)
+    result.add("1.0.0", None, older_template, old_module_layout, old_answer_name)
+    result.add("1.1.0", None, older_template, register_migration(**LAYOUT_MIGRATION))
+    result.add("2.0.0", None, register_migration(**LAYOUT_MIGRATION))
+    return result
+
+
+@pytest.fixture(scope="session")
+def release_history(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> TemplateHistory:
+    """Every released version rebuilt from this repository's history, then the working tree as TEST_VERSION."""
+    result = TemplateHistory(tmp_path_factory.mktemp("releases") / "nimbus", template_repo)
+    for version, commit in releases().items():
+        result.add(version, commit)
+    return result.add(TEST_VERSION, None)
+
+
+def project_at(history: TemplateHistory, version: str, destination: Path, **answers) -> Path:
+    """A project rendered at `version` and committed, as the post-copy task leaves it."""
+    render(history.path, destination, {"project_name": "shop", **answers}, vcs_ref=version)
+    init_project(destination)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def shop_at_1_1(history: TemplateHistory, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default project at 1.1.0, committed; tests take a copy (one render instead of one per test)."""
+    return project_at(history, "1.1.0", tmp_path_factory.mktemp("shop-1.1") / "shop")
+
+
+@pytest.fixture
+def shop(shop_at_1_1: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(shop_at_1_1, tmp_path / "shop", symlinks=True))
+
+
+@pytest.fixture(scope="session")
+def fresh(history: TemplateHistory, tmp_path_factory: pytest.TempPathFactory):
+    """`fresh(**answers)`: the project a first `copier copy` of 2.0.0 renders for make(project_name="shop", **answers)."""
+    base, done = tmp_path_factory.mktemp("fresh"), {}
+
+    def get(**answers) -> Path:
+        key = repr(sorted(answers.items()))
+        if key not in done:
+            done[key] = render(history.path, base / str(len(done)), make(project_name="shop", **answers))
+        return done[key]
+
+    return get
+
+
+def update(project: Path, **options) -> None:
+    """`copier update --trust --defaults` (inline conflicts), to the latest tag unless vcs_ref is given."""
+    run_update(str(project), defaults=True, unsafe=True, overwrite=True, quiet=True, **options)
+
+
+def team_edits(project: Path) -> dict[str, str]:
+    """What a team typically changes: a module default, the README, an environment file, a file of their own."""
+    _, port = set_first_numeric_default(project / MODULES / "app_service" / "variables.tf", 9090)
+    assert port != 9090
+    with (project / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write(TEAM_README_LINE)
+    environments = project / "terraform" / "environments" / "README.md"
+    environments.write_text("<!-- team: alice.tfvars is the load-test environment -->\n" + environments.read_text())
+    (project / "terraform" / "environments" / "alice.tfvars").write_text('app_service_sku_name = "P0v3"\n')
+    (project / "docs").mkdir(exist_ok=True)
+    (project / "docs" / "runbook.md").write_text("# Runbook\n")
+    commit_all(project, "team edits")
+    return {"README.md": (project / "README.md").read_text()}
+
+
+def assert_team_edits_kept(project: Path, before: dict[str, str]) -> None:
+    assert re.search(
+        r"^\s*default\s*=\s*9090\s*$", (project / MODULES / "app_service" / "variables.tf").read_text(), re.M
+    )
+    assert (project / "README.md").read_text() == before["README.md"]  # the team's README: never re-rendered
+    assert (project / "terraform" / "environments" / "README.md").read_text().startswith("<!-- team: alice.tfvars")
+    assert (project / "terraform" / "environments" / "alice.tfvars").read_text() == 'app_service_sku_name = "P0v3"\n'
+    assert (project / "docs" / "runbook.md").read_text() == "# Runbook\n"
+
+
+# --------------------------------------------------------------------------------------------------------
+# copier update
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_update_brings_template_changes_and_keeps_team_edits(shop, fresh):
+    project = shop
+    before = team_edits(project)
+    update(project)
+    assert rejects(project) == [] and files_with_conflicts(project) == []
+    assert_team_edits_kept(project, before)
+    # the template's changes arrived: a new variable, a changed default, a new file
+    new = fresh()
+    variables = MODULES / "log_analytics" / "variables.tf"
+    assert (project / variables).read_text() == (new / variables).read_text()
+    assert f'variable "{last_variable_name(new / variables)}"' in (project / variables).read_text()
+    assert (project / "terraform" / "moved.tf").read_text() == (new / "terraform" / "moved.tf").read_text()
+    assert recorded(project)["_commit"] == "2.0.0"
+    # copier leaves the result for review: nothing committed
+    assert git("rev-list", "--count", "HEAD", cwd=project).strip() == "2"
+
+
+@pytest.mark.parametrize("change", [{"addons": ["redis"]}, {"network": "vnet"}], ids=["add-redis", "public-to-vnet"])
+def test_update_with_a_new_answer_renders_what_a_fresh_copy_renders(shop, fresh, change):
+    project = shop
+    (project / "team.md").write_text("ours\n")
+    with (project / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write(TEAM_README_LINE)
+    commit_all(project, "team edits")
+    update(project, data=change)
+    new = fresh(**change)
+    ignored = ("README.md", ".copier-answers.yml")
+    assert tree(project, ignore=(*ignored, "team.md")) == tree(new, ignore=ignored)
+    assert recorded(project) == recorded(new)
+    assert (project / "team.md").read_text() == "ours\n"
+    assert (project / "README.md").read_text().endswith(TEAM_README_LINE)
+    assert rejects(project) == []
+
+
+def test_conflict_markers_only_where_both_sides_changed_the_same_line(shop):
+    project = shop
+    variables = project / MODULES / "log_analytics" / "variables.tf"
+    _, old_default = set_first_numeric_default(variables, 99)  # the template changes this very line in 2.0.0
+    set_first_numeric_default(project / MODULES / "app_service" / "variables.tf", 9090)  # a line it does not change
+    commit_all(project, "team edits")
+    update(project)
+    assert files_with_conflicts(project) == ["terraform/modules/log_analytics/variables.tf"]
+    conflict = re.search(
+        r"<<<<<<< before updating\n(.*?)=======\n(.*?)>>>>>>> after updating", variables.read_text(), re.S
+    )
+    assert conflict and "99" in conflict.group(1) and str(old_default - 1) in conflict.group(2)
+    assert rejects(project) == []
+    assert "default     = 9090" in (project / MODULES / "app_service" / "variables.tf").read_text()
+    # git sees the conflict too: `git commit` refuses until it is resolved
+    unmerged = git("diff", "--name-only", "--diff-filter=U", cwd=project).split()
+    assert unmerged == ["terraform/modules/log_analytics/variables.tf"]
+
+
+@pytest.mark.parametrize("version", list(releases()))
+def test_every_release_updates_to_the_working_tree(release_history, tmp_path, version):
+    """Each version in hooks/data/releases.json, rebuilt from git history, updates cleanly to the working tree."""
+    project = project_at(release_history, version, tmp_path / "shop", database="postgresql", addons=["redis"])
+    before = team_edits(project)
+    update(project)
+    assert rejects(project) == [] and files_with_conflicts(project) == []
+    assert_team_edits_kept(project, before)
+    assert recorded(project)["_commit"] == TEST_VERSION
+
+
+def test_check_update_reads_the_tags(shop):
+    project = shop
+    result = subprocess.run(
+        [COPIER, "check-update", "--output-format", "json"], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "update_available": True,
+        "current_version": "1.1.0",
+        "latest_version": "2.0.0",
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
+# Migrations
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_migration_moves_files_renames_answers_and_writes_moved_blocks(history, fresh, tmp_path):
+    project = project_at(history, "1.0.0", tmp_path / "shop", branch_prefix="deploy/")
+    old_module = project / MODULES / "monitoring"
+    assert recorded(project)["branch_prefix"] == "deploy/" and old_module.is_dir()
+    # the team edits the module (far from the lines the template changes) and adds a file to it
+    variables = old_module / "variables.tf"
+    variables.write_text("# team: reviewed for the audit\n" + variables.read_text())
+    (old_module / "alerts.tf").write_text("# the team's alert rules\n")
+    commit_all(project, "team edits")
+
+    # refused by the destroy guard after the migration's before stage ran: the project is left as it was
+    snapshot = tree(project)
+    with pytest.raises(UserMessageError, match="module.app_service"):
+        update(project, skip_answered=True, data={"compute": "container_apps"})
+    assert tree(project) == snapshot and git("status", "--porcelain", cwd=project) == ""
+
+    update(project, skip_answered=True)  # copier update -A
+
+    new_module = project / MODULES / "log_analytics"
+    assert not old_module.exists()
+    assert rejects(project) == [] and files_with_conflicts(project) == []
+    merged = (new_module / "variables.tf").read_text()
+    expected = (fresh() / MODULES / "log_analytics" / "variables.tf").read_text()
+    assert merged == "# team: reviewed for the audit\n" + expected
+    assert (new_module / "alerts.tf").read_text() == "# the team's alert rules\n"
+    assert 'module "log_analytics"' in (project / "terraform" / "main.tf").read_text()
+    moved = (project / "terraform" / "moved.tf").read_text()
+    assert re.search(
+        r"moved \{\s*from = module\.monitoring\.azurerm_log_analytics_workspace\.workspace\s*"
+        r"to\s*= module\.log_analytics\.azurerm_log_analytics_workspace\.this\s*\}",
+        moved,
+    )
+    answers = recorded(project)
+    assert answers["_commit"] == "2.0.0"
+    assert answers["env_branch_prefix"] == "deploy/" and "branch_prefix" not in answers
+    assert "deploy/" in (project / "terraform" / "nimbus.json").read_text()
+    assert not list(Path(git("rev-parse", "--absolute-git-dir", cwd=project).strip()).glob("nimbus-migrations/*"))
+
+    # safe to run twice: the after stage again changes nothing
+    snapshot = tree(project)
+    script = history.path / "hooks" / "migrations.py"
+    subprocess.run(
+        [sys.executable, str(script), "after", "1.0.0", "2.0.0"], cwd=project, check=True, capture_output=True
+    )
+    assert tree(project) == snapshot
+
+
+def test_migration_registry_selects_by_version(tmp_path):
+    registry_file = tmp_path / "migrations.json"
+    registry_file.write_text(
+        json.dumps(
+            {
+                "migrations": [
+                    {"version": "0.3.0", "description": "c", "rename_answers": {"b": "c"}},
+                    {"version": "0.2.0", "description": "b", "rename_answers": {"a": "b"}},
+                ]
+            }
+        )
+    )
+    registry = migrations.load_registry(registry_file)
+    assert [str(m.version) for m in migrations.pending(registry, "0.1.0", "0.3.0")] == ["0.2.0", "0.3.0"]
+    assert [str(m.version) for m in migrations.pending(registry, "0.2.0", "0.3.0")] == ["0.3.0"]
+    assert migrations.pending(registry, "0.3.0", "0.3.0") == []
+    answers, _ = migrations.migrate_answers(
+        {"_commit": "0.1.0", "a": 1, "z": 2}, migrations.pending(registry, "0.1.0", "0.3.0")
+    )
+    assert list(answers.items()) == [("_commit", "0.1.0"), ("c", 1), ("z", 2)]  # chained, and in place
+    registry_file.write_text(json.dumps({"migrations": [{"version": "1.0.0", "description": "x", "rename": {}}]}))
+    with pytest.raises(ValueError, match="unknown keys"):
+        migrations.load_registry(registry_file)
+
+
+def test_migrated_answer_values_and_splits():
+    step = migrations.Migration(
+        version=Version("2.0.0"),
+        description="values",
+        answer_values={"addons": {"cache": "redis"}, "database": {"pg": "postgresql"}},
+        split_answers=[{"from": "size", "values": {"large": {"sku": "P1", "replicas": 3}}}],
+    )
+    answers, changes = migrations.migrate_answers(
+        {"addons": ["cache", "key_vault"], "database": "pg", "size": "large"}, [step]
+    )
+    assert answers == {"addons": ["redis", "key_vault"], "database": "postgresql", "sku": "P1", "replicas": 3}
+    assert len(changes) == 3
+
+
+def test_moved_blocks_only_for_rendered_modules_and_never_twice(tmp_path):
+    step = migrations.Migration(
+        version=Version("2.0.0"),
+        description="split the cache module",
+        moved=[
+            {"from": "module.cache.azurerm_managed_redis.this", "to": "module.redis.azurerm_managed_redis.this"},
+            {
+                "from": "module.db.azurerm_postgresql_flexible_server.this",
+                "to": "module.postgresql.azurerm_postgresql_flexible_server.this",
+            },
+        ],
+    )
+    chosen = migrations.moved_blocks([step], make(addons=["redis"]))
+    assert [move["to"] for _, move in chosen] == ["module.redis.azurerm_managed_redis.this"]
+    moved_tf = tmp_path / "moved.tf"
+    moved_tf.write_text("# header\n")
+    assert len(migrations.append_moved(moved_tf, chosen)) == 1
+    assert migrations.append_moved(moved_tf, chosen) == []
+    text = moved_tf.read_text()
+    assert text.count("moved {") == 1 and text.startswith("# header\n")
+    assert (
+        "  from = module.cache.azurerm_managed_redis.this\n  to   = module.redis.azurerm_managed_redis.this\n" in text
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# The destroy guard
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_removing_a_service_needs_a_confirmation(history, tmp_path, capfd):
+    project = project_at(history, "2.0.0", tmp_path / "shop", database="postgresql", addons=["redis", "key_vault"])
+    head = git("rev-parse", "HEAD", cwd=project)
+    snapshot = tree(project)
+    with pytest.raises(UserMessageError) as refused:
+        update(project, data={"database": "none", "addons": ["key_vault"]})
+    message = str(refused.value)
+    assert "module.postgresql" in message and "module.redis" in message and "module.key_vault" not in message
+    assert "azurerm_postgresql_flexible_server." in message
+    assert "database: postgresql -> none" in message and "addons: redis removed" in message
+    assert "allow_destroy=true" in message and "Nothing was changed" in message
+    assert tree(project) == snapshot and git("rev-parse", "HEAD", cwd=project) == head
+    assert git("status", "--porcelain", "--untracked-files=all", cwd=project) == ""
+
+    capfd.readouterr()
+    update(project, data={"database": "none", "addons": ["key_vault"], "allow_destroy": True})
+    announced = capfd.readouterr().err
+    assert "DESTROY" in announced and "module.postgresql" in announced and "module.redis" in announced
+    assert not (project / MODULES / "postgresql").exists() and not (project / MODULES / "redis").exists()
+    assert (project / MODULES / "key_vault").is_dir()
+    answers = recorded(project)
+    assert answers["database"] == "none" and answers["addons"] == ["key_vault"]
+    assert "allow_destroy" not in answers  # never recorded: the next destructive change asks again
+
+
+def test_recopy_is_guarded_too(history, tmp_path):
+    project = project_at(history, "2.0.0", tmp_path / "shop", compute="container_apps", runtime="docker")
+    snapshot = tree(project)
+    with pytest.raises(UserMessageError) as refused:
+        run_recopy(
+            str(project), data={"compute": "app_service"}, defaults=True, unsafe=True, quiet=True, overwrite=True
+        )
+    assert "module.container_apps" in str(refused.value) and "compute: container_apps -> app_service" in str(
+        refused.value
+    )
+    assert tree(project) == snapshot
+
+
+@pytest.mark.parametrize(
+    "before, after, removed",
+    [
+        ({}, {"database": "mysql", "addons": ["redis"]}, []),  # adding is never refused
+        ({"database": "postgresql"}, {"database": "mysql"}, ["postgresql"]),
+        ({"network": "vnet"}, {"network": "public"}, ["network"]),
+        ({"compute": "container_apps"}, {"compute": "functions"}, ["container_apps", "container_registry"]),
+        ({"runtime": "docker"}, {"runtime": "python"}, ["container_registry"]),
+        ({"addons": ["redis", "key_vault"]}, {"addons": ["key_vault"]}, ["redis"]),
+    ],
+)
+def test_removed_modules(before, after, removed):
+    assert nimbus_answers.removed_modules(make(**before), make(**after)) == removed
+
+
+def test_renaming_the_project_or_moving_region_replaces_everything():
+    previous = make(project_name="shop", database="postgresql")
+    assert nimbus_answers.replaced_by(previous, make(project_name="shop2", database="postgresql")) == ["project_name"]
+    assert nimbus_answers.replaced_by(
+        previous, make(project_name="shop", azure_region="westeurope", database="postgresql")
+    ) == ["azure_region"]
+    assert nimbus_answers.replaced_by(previous, dict(previous)) == []
+
+
+# --------------------------------------------------------------------------------------------------------
+# Adopting nimbus into an existing repository
+# --------------------------------------------------------------------------------------------------------
+
+SKIP_IF_EXISTS = yaml.safe_load((ROOT / "copier.yml").read_text())["_skip_if_exists"]
+
+
+def test_adopting_keeps_the_teams_files_and_names_them(template_repo, tmp_path):
+    repo = tmp_path / "app"
+    repo.mkdir()
+    git("init", "--quiet", cwd=repo)
+    theirs = {name: f"the team's {name}\n" for name in SKIP_IF_EXISTS}
+    for name, content in theirs.items():
+        (repo / name).write_text(content)
+    (repo / "app.py").write_text("print('hi')\n")
+    commit_all(repo, "the app")
+    result = subprocess.run(
+        [COPIER, "copy", "--trust", "--defaults", "-d", "project_name=shop", str(template_repo), str(repo)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    for name, content in theirs.items():
+        assert (repo / name).read_text() == content, name
+    kept = sorted(line.split("kept:", 1)[1].split()[0] for line in result.stdout.splitlines() if "kept:" in line)
+    import post_copy
+
+    rendered_top_level = {path for path in post_copy.rendered_paths(make(project_name="shop")) if "/" not in path}
+    assert kept == sorted(rendered_top_level & set(SKIP_IF_EXISTS)) and "README.md" in kept
+    assert "docs/adopting.md" in result.stdout
+    assert git("status", "--porcelain", "--", *SKIP_IF_EXISTS, cwd=repo) == ""
+
+
+def test_skip_if_exists_lists_every_top_level_file_the_template_renders():
+    """A file at the root of a project is one an application repository may already have: keep theirs."""
+    import post_copy
+
+    top_level = set()
+    for overrides in ({}, {"gitops": False}, {"runtime": "docker", "compute": "container_apps"}, {"runtime": "python"}):
+        top_level |= {path for path in post_copy.rendered_paths(make(**overrides)) if "/" not in path}
+    assert top_level - {".copier-answers.yml"} <= set(SKIP_IF_EXISTS)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Versioning
+# --------------------------------------------------------------------------------------------------------
+
+
+def test_releases_and_changelog_agree():
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^## (\S+)", changelog, re.M)
+    assert documented == sorted(releases(), key=Version, reverse=True)  # newest first, one section each
+    untagged = [version for version, commit in releases().items() if commit is None]
+    assert untagged in ([], list(releases())[-1:]), "only the newest release may be untagged (null)"
+    for version, commit in releases().items():
+        assert str(Version(version)) == version  # PEP 440, normalised
+        if commit is not None:
+            assert re.fullmatch(r"[0-9a-f]{40}", commit), f"{version}: record the full commit hash"
+            tag = subprocess.run(
+                ["git", "rev-parse", "-q", "--verify", f"refs/tags/{version}^{{commit}}"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+            if tag.returncode == 0:  # tags are optional in a clone, but a present tag must agree
+                assert tag.stdout.strip() == commit, f"tag {version} is not the commit releases.json records"
+    for migration in migrations.load_registry():
+        assert f"## {migration.version}" in changelog, f"migration {migration.version} has no CHANGELOG section"
+
+
+def test_a_release_commit_missing_from_the_clone_fails_loudly():
+    with pytest.raises(AssertionError, match="fetch-depth: 0"):
+        require_commit("0" * 40, "9.9.9")
+
+
+def test_min_copier_version_covers_the_features_used():
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    minimum = Version(config["_min_copier_version"])
+    assert minimum >= Version("9.13.0")  # copier check-update (docs/upgrading.md), _copier_operation, _migrations
+    import copier
+
+    assert Version(copier.__version__) >= minimum
