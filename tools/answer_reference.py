@@ -7,6 +7,7 @@ python3 tools/answer_reference.py --check   # exit 1 when the page differs from 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -74,8 +75,11 @@ def render_page() -> str:
                 "{{ gitops }}": "`gitops` is true",
                 "{{ runtime in nimbus_java_runtimes }}": "`runtime` is "
                 + ", ".join(f"`{name}`" for name in nimbus_answers.java_runtimes()),
+                "{{ nimbus_destroy_pending() }}": "updating a project, when the new answers remove a module or change"
+                " `project_name` or `azure_region` (see [Upgrading](../upgrading.md#removing-a-service))",
             }.get(when.strip(), when)
-        row = [f"`{key}`", str(when), describe_values(key, spec), describe_default(spec), spec["help"]]
+        help_text = re.sub(r"{{.*?}}", "", spec["help"])  # a help that lists what the update destroys, when asked
+        row = [f"`{key}`", str(when), describe_values(key, spec), describe_default(spec), help_text]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
 
     lines += ["", "## Runtimes", "", "| runtime | family | version |", "| --- | --- | --- |"]
