@@ -1,0 +1,111 @@
+variable "runtime" {
+  type        = string
+  nullable    = false
+  description = "The app's runtime answer: spring, quarkus, micronaut, java, dotnet, nodejs, python or docker. It decides the names of the settings (SPRING_DATASOURCE_URL, QUARKUS_DATASOURCE_JDBC_URL, DATABASE_URL...)."
+
+  validation {
+    condition     = contains(["spring", "quarkus", "micronaut", "java", "dotnet", "nodejs", "python", "docker"], var.runtime)
+    error_message = "runtime must be one of spring, quarkus, micronaut, java, dotnet, nodejs, python, docker."
+  }
+}
+
+variable "identity_client_id" {
+  type        = string
+  nullable    = false
+  description = "Client ID of the app's user-assigned identity, published as AZURE_CLIENT_ID so that DefaultAzureCredential (and Spring Cloud Azure) pick that identity."
+
+  validation {
+    condition     = length(var.identity_client_id) > 0
+    error_message = "identity_client_id must not be empty."
+  }
+}
+
+variable "database" {
+  type = object({
+    engine        = string
+    host          = string
+    port          = number
+    database_name = string
+    username      = string
+    password      = string
+    jdbc_url      = string
+  })
+  default     = null
+  description = "The environment's database (outputs of the postgresql, mysql or sql_server module, engine being the module name); null when there is none."
+
+  validation {
+    condition     = var.database == null ? true : contains(["postgresql", "mysql", "sql_server"], var.database.engine)
+    error_message = "database.engine must be postgresql, mysql or sql_server."
+  }
+}
+
+variable "redis" {
+  type = object({
+    host       = string
+    port       = number
+    auth_mode  = string
+    username   = string
+    access_key = string
+  })
+  default     = null
+  description = "The environment's Azure Managed Redis (outputs of the redis module): with auth_mode entra_id the app signs in as its identity (username is the identity's object ID, access_key null); with access_key it uses the key. null when there is none."
+
+  validation {
+    condition     = var.redis == null ? true : contains(["entra_id", "access_key"], var.redis.auth_mode)
+    error_message = "redis.auth_mode must be entra_id or access_key."
+  }
+}
+
+variable "mongodb" {
+  type = object({
+    connection_string = string
+    database_name     = string
+  })
+  default     = null
+  description = "The environment's Cosmos DB for MongoDB (outputs of the cosmosdb_mongodb module); null when there is none."
+
+  validation {
+    condition     = var.mongodb == null ? true : length(var.mongodb.database_name) > 0
+    error_message = "mongodb.database_name must not be empty."
+  }
+}
+
+variable "storage_blob" {
+  type = object({
+    blob_endpoint  = string
+    container_name = string
+  })
+  default     = null
+  description = "The environment's blob storage (outputs of the storage_blob module). The app reaches it with its identity: no key is ever passed. null when there is none."
+
+  validation {
+    condition     = var.storage_blob == null ? true : length(var.storage_blob.container_name) > 0
+    error_message = "storage_blob.container_name must not be empty."
+  }
+}
+
+variable "application_insights" {
+  type = object({
+    connection_string = string
+  })
+  default     = null
+  description = "The environment's Application Insights (connection_string output of the application_insights module); null when there is none."
+
+  validation {
+    condition     = var.application_insights == null ? true : var.application_insights.connection_string != null
+    error_message = "application_insights.connection_string must not be null."
+  }
+}
+
+variable "key_vault" {
+  type = object({
+    secret_uris = map(string)
+  })
+  default     = null
+  description = "The environment's Key Vault: secret_uris (secret name => versionless URI) of the secrets output stored there. When set, secret settings become Key Vault references instead of the secret values. null when there is none."
+
+  validation {
+    condition     = var.key_vault == null ? true : alltrue([for name, uri in var.key_vault.secret_uris : can(regex("^https://", uri))])
+    error_message = "key_vault.secret_uris must map secret names to https:// URIs."
+  }
+}

@@ -1,0 +1,1478 @@
+#!/usr/bin/env python3
+"""nimbus GitOps CLI: one Azure environment per git branch.
+
+The GitHub Actions workflows and people on laptops call this same script, so an environment behaves the same
+wherever Terraform runs. Standard library only (Python 3.9+); the facts it works from are in
+terraform/nimbus.json (project, region, branch prefix, protected environments, naming rules).
+
+    env --branch BRANCH        the environment a branch stands for (JSON), or a one-line refusal
+    init ENV                   terraform init against ENV's state (shared state storage, Entra ID auth)
+    plan ENV                   terraform plan for ENV (-out, -detailed-exitcode, --no-lock)
+    apply ENV PLANFILE         apply a plan saved by `plan --out` (checked to be ENV's)
+    destroy ENV                terraform destroy (never a protected environment without an explicit flag)
+    outputs ENV                the root module's outputs as JSON (sensitive values redacted)
+    delete-state ENV           delete ENV's state blob
+    list                       environments that have state
+    plan-summary PLAN          Markdown summary of a saved plan (add / change / destroy)
+    drift-report DIR           open, update or close one GitHub issue per environment from drift records
+    setup                      one-time bootstrap: state storage, OIDC identity, GitHub variables/environments
+
+Exit codes: 0 success, 1 failure, 3 refused input (bad branch or environment name, bad arguments).
+`plan --detailed-exitcode` passes Terraform's own codes through (0 no changes, 1 error, 2 changes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+import uuid
+from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM_DIR = PROJECT_ROOT / "terraform"
+CONFIG_FILE = TERRAFORM_DIR / "nimbus.json"
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 3  # not 2: `plan --detailed-exitcode` uses 2 for "changes", and argparse uses 2 for usage errors
+
+# State storage: one per subscription, shared by every nimbus project in it (the key holds the project).
+STATE_RESOURCE_GROUP = "nimbus-tfstate"
+STATE_CONTAINER = "tfstate"
+STATE_ACCOUNT_PREFIX = "nimbustf"
+STATE_ACCOUNT_HASH_CHARS = 14  # "nimbustf" + 14 = 22 characters, within Azure's 3-24
+STORAGE_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+# GitHub Environments every workflow job that signs in to Azure runs in: their names are the OIDC subjects.
+GITHUB_ENVIRONMENT = "nimbus"
+GITHUB_PROTECTED_ENVIRONMENT = "nimbus-protected"
+OIDC_ISSUER = "https://token.actions.githubusercontent.com"
+OIDC_AUDIENCE = "api://AzureADTokenExchange"
+
+# Terraform variables that receive the public IP of whoever runs Terraform (Key Vault firewall with vnet).
+DEPLOYER_IP_VARIABLES = ("deployer_ip_ranges",)
+# Two independent echo services: the second is asked only when the first cannot answer.
+DEPLOYER_IP_SERVICES = ("https://api.ipify.org", "https://ipv4.icanhazip.com")
+
+# Roles Terraform may grant to the environment's managed identities; the deploying identity's
+# "Role Based Access Control Administrator" assignment is conditioned to exactly these (built-in role ids are
+# the same in every tenant). A Terraform module that grants another role must add it here.
+ASSIGNABLE_ROLES = {
+    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+}
+
+INSTALL_HINTS = {
+    "az": "install the Azure CLI: https://learn.microsoft.com/cli/azure/install-azure-cli",
+    "gh": "install the GitHub CLI: https://cli.github.com",
+    "terraform": "install Terraform (>= 1.9): https://developer.hashicorp.com/terraform/install",
+    "git": "install git: https://git-scm.com/downloads",
+}
+
+
+class Refused(Exception):
+    """Input nimbus will not act on (a bad branch or environment name). The message is one line."""
+
+
+class Failed(Exception):
+    """A tool is missing, not logged in, or failed. The message is one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2, which `plan --detailed-exitcode` means "changes"
+        self.print_usage(sys.stderr)
+        raise Refused(message)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Configuration and names
+# --------------------------------------------------------------------------------------------------------------
+
+
+def load_config() -> dict:
+    try:
+        config = json.loads(CONFIG_FILE.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise Failed(f"{CONFIG_FILE} is missing: run this script from a nimbus project") from None
+    except ValueError as error:
+        raise Failed(f"{CONFIG_FILE} is not valid JSON: {error}") from None
+    for key in ("project", "region", "naming"):
+        if key not in config:
+            raise Failed(f"{CONFIG_FILE} has no {key!r}: re-render it with copier update")
+    config.setdefault("protected_environments", ["prod"])
+    return config
+
+
+def allowed_names(config: dict) -> str:
+    rules = config["naming"]["environment"]
+    return (
+        f"environments are {rules['min_length']} to {rules['max_length']} lowercase letters, digits and single "
+        "hyphens, starting with a letter and ending with a letter or digit"
+    )
+
+
+def naming_problem(name: str, config: dict) -> str:
+    """Why `name` is not a safe environment name ('' when it is). Names reach resource names, state keys, shell
+    commands and GITHUB_OUTPUT, so only the naming.json pattern passes."""
+    rules = config["naming"]["environment"]
+    if not name:
+        return "is empty"
+    if re.search(r"[A-Z_]", name) and not re.search(r"[^A-Za-z0-9_-]", name):
+        # Folding Alice to alice would let env-Alice and env-alice share one environment: refuse and suggest.
+        suggestion = re.sub(r"-+", "-", name.lower().replace("_", "-")).strip("-")
+        return f"has upper-case letters or '_'; use {suggestion!r} instead"
+    if "/" in name:
+        return "contains '/'"
+    if not re.fullmatch(r"[a-z0-9-]+", name):
+        return "contains characters other than lowercase letters, digits and hyphens"
+    if len(name) < rules["min_length"] or len(name) > rules["max_length"]:
+        return f"has {len(name)} characters"
+    if not name[0].isalpha():
+        return "does not start with a letter"
+    if name.endswith("-"):
+        return "ends with a hyphen"
+    if "--" in name:
+        return "has a double hyphen"
+    if not re.fullmatch(rules["pattern"], name):
+        return "does not match the naming rule in terraform/nimbus.json"
+    return ""
+
+
+def check_environment(name: str, config: dict) -> str:
+    problem = naming_problem(name, config)
+    if problem:
+        raise Refused(f"refused environment {name!r}: it {problem} ({allowed_names(config)})")
+    return name
+
+
+def environment_from_branch(branch: str, config: dict) -> str:
+    prefix = config.get("branch_prefix")
+    if not prefix:
+        raise Failed("terraform/nimbus.json has no branch_prefix: this project was rendered without gitops")
+    if branch.startswith("refs/") and not branch.startswith("refs/heads/"):
+        raise Refused(f"refused {branch!r}: only branches named {prefix}<environment> get an environment")
+    short = branch[len("refs/heads/") :] if branch.startswith("refs/heads/") else branch
+    if not short.startswith(prefix):
+        raise Refused(
+            f"refused branch {short!r}: only branches named {prefix}<environment> get an environment "
+            f"(for example {prefix}alice)"
+        )
+    name = short[len(prefix) :]
+    problem = naming_problem(name, config)
+    if problem:
+        suggestion = re.search(r"use '([^']+)' instead", problem)
+        if suggestion and not naming_problem(suggestion.group(1), config):
+            problem = problem.replace(
+                f"use {suggestion.group(1)!r} instead", f"name the branch {prefix + suggestion.group(1)!r} instead"
+            )
+        raise Refused(f"refused branch {short!r}: the environment {name!r} {problem} ({allowed_names(config)})")
+    return name
+
+
+def fill(pattern: str, config: dict, environment: str) -> str:
+    return pattern.replace("{project}", config["project"]).replace("{environment}", environment)
+
+
+def is_protected(environment: str, config: dict) -> bool:
+    return environment in config.get("protected_environments", [])
+
+
+def state_storage(subscription_id: str) -> dict:
+    """THE rule for where Terraform state lives; every command uses it, so CI and laptops agree.
+
+    One storage account per subscription, shared by every nimbus project (state keys start with the project),
+    named from the subscription id so that it is the same everywhere without configuration. Both names can be
+    overridden (NIMBUS_STATE_RESOURCE_GROUP, NIMBUS_STATE_STORAGE_ACCOUNT), for example when the derived name
+    is taken in another tenant; `setup` copies overrides into the GitHub variables the workflows read.
+    """
+    if not GUID.fullmatch(subscription_id or ""):
+        raise Refused(
+            f"refused subscription id {subscription_id!r}: expected a GUID like 00000000-0000-0000-0000-000000000000"
+        )
+    account = os.environ.get("NIMBUS_STATE_STORAGE_ACCOUNT") or (
+        STATE_ACCOUNT_PREFIX + hashlib.sha256(subscription_id.lower().encode()).hexdigest()[:STATE_ACCOUNT_HASH_CHARS]
+    )
+    if not STORAGE_ACCOUNT_NAME.fullmatch(account):
+        raise Refused(f"refused NIMBUS_STATE_STORAGE_ACCOUNT {account!r}: use 3 to 24 lowercase letters and digits")
+    group = os.environ.get("NIMBUS_STATE_RESOURCE_GROUP") or STATE_RESOURCE_GROUP
+    if not re.fullmatch(r"[-\w.()]{1,89}[-\w()]", group):
+        raise Refused(f"refused NIMBUS_STATE_RESOURCE_GROUP {group!r}: not a valid resource group name")
+    return {"resource_group_name": group, "storage_account_name": account, "container_name": STATE_CONTAINER}
+
+
+def describe(environment: str, config: dict, subscription_id: str | None = None) -> dict:
+    """Everything the workflows and people need to know about one environment."""
+    naming = config["naming"]
+    protected = is_protected(environment, config)
+    info = {
+        "environment": environment,
+        "project": config["project"],
+        "region": config["region"],
+        "resource_group": fill(naming["resource_group"], config, environment),
+        "state_key": fill(naming["state_key"], config, environment),
+        "protected": protected,
+        "github_environment": GITHUB_PROTECTED_ENVIRONMENT if protected else GITHUB_ENVIRONMENT,
+    }
+    if config.get("branch_prefix"):
+        info["branch"] = config["branch_prefix"] + environment
+    if subscription_id:
+        info["subscription_id"] = subscription_id
+        info["backend"] = {**state_storage(subscription_id), "key": info["state_key"]}
+    return info
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running tools
+# --------------------------------------------------------------------------------------------------------------
+
+
+def require(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        raise Failed(f"{tool} is not on PATH: {INSTALL_HINTS.get(tool, 'install it')}")
+    return path
+
+
+def show_command(command: Sequence[str]) -> None:
+    """Every command that touches Azure, GitHub or state is echoed (stderr keeps stdout parseable)."""
+    print("+ " + " ".join(shlex.quote(str(part)) for part in command), file=sys.stderr, flush=True)
+
+
+def argv(template: str, **values) -> list[str]:
+    """A command from a readable template: split on spaces FIRST, then each {name} token becomes its value as one
+    argument, so a value with spaces (a role name, JSON) is never split and never interpreted by a shell."""
+    return [values[token[1:-1]] if re.fullmatch(r"\{\w+\}", token) else token for token in template.split()]
+
+
+def run(
+    command: Sequence[str],
+    *,
+    capture: bool = False,
+    echo: bool = True,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = PROJECT_ROOT,
+) -> subprocess.CompletedProcess:
+    require(command[0])
+    if echo:
+        show_command(command)
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        text=True,
+        capture_output=capture,
+        stdin=subprocess.DEVNULL if capture else None,
+    )
+
+
+def checked(command: Sequence[str], what: str, **options) -> subprocess.CompletedProcess:
+    result = run(command, capture=True, **options)
+    if result.returncode != 0:
+        raise Failed(f"{what} failed ({command[0]} exit {result.returncode}): {last_line(result.stderr)}")
+    return result
+
+
+def last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else "no error output"
+
+
+def not_found(result: subprocess.CompletedProcess) -> bool:
+    """az answers exit 3 (ResourceNotFound...) and gh "HTTP 404" for things that do not exist."""
+    text = (result.stderr or "") + (result.stdout or "")
+    return result.returncode == 3 or "NotFound" in text or "HTTP 404" in text or "Not Found" in text
+
+
+def json_of(result: subprocess.CompletedProcess, what: str) -> Any:
+    try:
+        return json.loads(result.stdout or "null")
+    except ValueError:
+        raise Failed(f"{what} did not print JSON: {last_line(result.stdout)}") from None
+
+
+def azure_account() -> dict:
+    """The Azure CLI's current account; the one-line 'run az login' error when it has none."""
+    result = run(["az", "account", "show", "--output", "json"], capture=True, echo=False)
+    if result.returncode != 0:
+        raise Failed(
+            "the Azure CLI is not logged in: run az login (then az account set --subscription <id> to pick the "
+            f"subscription); az said: {last_line(result.stderr)}"
+        )
+    return json_of(result, "az account show")
+
+
+def subscription_id(given: str | None = None, *, required: bool = True) -> str | None:
+    """--subscription, else ARM_SUBSCRIPTION_ID (CI), else the Azure CLI's current subscription (laptops)."""
+    value = given or os.environ.get("ARM_SUBSCRIPTION_ID")
+    if value:
+        return value
+    if not required:
+        return None
+    return azure_account()["id"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# GitHub Actions plumbing
+# --------------------------------------------------------------------------------------------------------------
+
+
+def github_output_path(flag: str | bool | None) -> Path | None:
+    if not flag:
+        return None
+    path = flag if isinstance(flag, str) else os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        raise Refused("--github-output needs a file: pass --github-output FILE or set GITHUB_OUTPUT")
+    return Path(path)
+
+
+def write_github_output(path: Path | None, values: Mapping[str, Any]) -> None:
+    """key=value lines as GitHub Actions reads them; multi-line values use a random heredoc delimiter so no value
+    can end the block early and inject other outputs."""
+    if path is None:
+        return
+    with path.open("a", encoding="utf-8") as handle:
+        for key, value in values.items():
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif value is None:
+                text = ""
+            elif isinstance(value, (dict, list)):
+                text = json.dumps(value, separators=(",", ":"))
+            else:
+                text = str(value)
+            if "\n" in text or "\r" in text:
+                delimiter = f"NIMBUS_{uuid.uuid4().hex}"
+                handle.write(f"{key}<<{delimiter}\n{text}\n{delimiter}\n")
+            else:
+                handle.write(f"{key}={text}\n")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Terraform
+# --------------------------------------------------------------------------------------------------------------
+
+
+def terraform(*args: str) -> list[str]:
+    # -chdir keeps every relative path the same for CI and laptops: the project root is the working directory.
+    return ["terraform", "-chdir=terraform", *args]
+
+
+def variable_args(environment: str) -> list[str]:
+    args = ["-var", f"environment={environment}"]
+    if (TERRAFORM_DIR / "environments" / f"{environment}.tfvars").is_file():
+        args.append(f"-var-file=environments/{environment}.tfvars")  # relative to -chdir=terraform
+    return args
+
+
+def used_variables() -> set[str]:
+    """Variables the root module declares AND reads somewhere other than in their own `variable` block (a
+    validation condition reading var.<name> is not a use)."""
+    texts = [path.read_text(encoding="utf-8") for path in TERRAFORM_DIR.glob("*.tf")]
+    used = set()
+    for text in texts:
+        for block in re.finditer(r'^variable\s+"([^"]+)"\s*\{.*?^\}', text, re.MULTILINE | re.DOTALL):
+            name, reference = block.group(1), re.compile(rf"\bvar\.{re.escape(block.group(1))}\b")
+            everywhere = sum(len(reference.findall(other)) for other in texts)
+            if everywhere > len(reference.findall(block.group(0))):
+                used.add(name)
+    return used
+
+
+def deployer_ip() -> str:
+    """This machine's public IPv4 address as Azure firewalls see it (NIMBUS_DEPLOYER_IP overrides)."""
+    value = os.environ.get("NIMBUS_DEPLOYER_IP")
+    errors = []
+    for service in DEPLOYER_IP_SERVICES if not value else ():
+        try:
+            with urllib.request.urlopen(service, timeout=10) as response:
+                value = response.read(64).decode("ascii", "replace").strip()
+            break
+        except OSError as error:
+            errors.append(f"{service}: {error}")
+    if not value:
+        raise Failed(
+            f"could not learn this machine's public IP ({'; '.join(errors)}): set "
+            "NIMBUS_DEPLOYER_IP=<your public IPv4 address>"
+        )
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise Failed(
+            f"public IP {value!r} is not an IPv4 address: set NIMBUS_DEPLOYER_IP=<your public IPv4 address>"
+        ) from None
+
+
+def terraform_env(subscription: str) -> dict:
+    """The environment Terraform runs with: the subscription (azurerm 5 requires one) and, when the root module
+    uses it, the deployer's public IP, so that firewalled data planes (Key Vault with vnet) accept Terraform."""
+    env = dict(os.environ)
+    env["ARM_SUBSCRIPTION_ID"] = subscription
+    used = used_variables()
+    for name in DEPLOYER_IP_VARIABLES:
+        key = f"TF_VAR_{name}"
+        if name in used and not env.get(key):
+            env[key] = json.dumps([deployer_ip()])
+    return env
+
+
+def admit_deployer(env: Mapping[str, str]) -> None:
+    """With network = vnet the environment's Key Vault admits only deployer_ip_ranges, and Terraform refreshes the
+    vault's secrets (a data-plane read) BEFORE it could update that firewall. So an existing vault is first told to
+    admit this machine's address (a management-plane change the deploying identity may make); the apply then sets
+    the rules to exactly this address, dropping the previous run's. A new environment has no vault yet: nothing to do.
+    """
+    ranges = env.get("TF_VAR_deployer_ip_ranges")
+    if not ranges:
+        return
+    result = run(terraform("output", "-json"), capture=True, env=env)
+    outputs = json_of(result, "terraform output -json") if result.returncode == 0 else {}
+    vault = ((outputs or {}).get("key_vault_name") or {}).get("value")
+    group = ((outputs or {}).get("resource_group_name") or {}).get("value")
+    if not vault or not group:
+        return
+    for address in json.loads(ranges):
+        checked(
+            argv(
+                "az keyvault network-rule add --name {vault} --resource-group {group} --ip-address {address} "
+                "--output none",
+                vault=vault,
+                group=group,
+                address=address,
+            ),
+            f"admitting {address} to Key Vault {vault}",
+        )
+
+
+def backend_config(environment: str, config: dict, subscription: str) -> dict:
+    return describe(environment, config, subscription)["backend"]
+
+
+def initialised_for(backend: Mapping[str, str]) -> bool:
+    """True when terraform/.terraform was last initialised against exactly this backend (Terraform records the
+    backend settings in .terraform/terraform.tfstate). Anything unreadable counts as 'not initialised'."""
+    try:
+        recorded = json.loads((TERRAFORM_DIR / ".terraform" / "terraform.tfstate").read_text(encoding="utf-8"))
+        settings = recorded["backend"]["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return recorded["backend"].get("type") == "azurerm" and all(settings.get(k) == v for k, v in backend.items())
+
+
+def check_backend_block() -> None:
+    for path in TERRAFORM_DIR.glob("*.tf"):
+        if re.search(r'^\s*backend\s+"azurerm"', path.read_text(encoding="utf-8"), re.MULTILINE):
+            return
+    # Without it Terraform would silently keep state on the runner's disk, and lose it with the runner.
+    raise Failed('terraform/ declares no backend "azurerm" block: re-render the project with gitops=true')
+
+
+def init(environment: str, config: dict, subscription: str) -> None:
+    check_backend_block()
+    backend = backend_config(environment, config, subscription)
+    command = terraform("init", "-input=false", "-reconfigure")
+    command += [f"-backend-config={key}={value}" for key, value in backend.items()]
+    command.append("-backend-config=use_azuread_auth=true")
+    # -reconfigure: switching environments must never offer to copy one environment's state into another's.
+    result = run(command, env=terraform_env(subscription))
+    if result.returncode != 0:
+        raise Failed(f"terraform init for environment {environment!r} failed (exit {result.returncode})")
+
+
+def ensure_initialised(environment: str, config: dict, subscription: str) -> None:
+    """Every command that reads state first makes sure terraform/ points at THIS environment's state: a plan of
+    alice against bob's state would propose replacing bob's resources with alice's."""
+    if not initialised_for(backend_config(environment, config, subscription)):
+        init(environment, config, subscription)
+
+
+def absolute(path: str) -> str:
+    # terraform runs with -chdir=terraform: a relative plan path is made absolute against the caller's directory.
+    return str(Path(path).resolve())
+
+
+def plan_json(plan_file: str, subscription: str | None) -> dict:
+    text = Path(plan_file).read_bytes()
+    if text.lstrip().startswith(b"{"):
+        return json.loads(text)
+    env = terraform_env(subscription) if subscription else None
+    result = run(terraform("show", "-json", absolute(plan_file)), capture=True, env=env)
+    if result.returncode != 0:
+        raise Failed(f"terraform show -json {plan_file} failed: {last_line(result.stderr)}")
+    return json_of(result, "terraform show -json")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------------------------
+
+
+def cmd_env(args, config) -> int:
+    environment = environment_from_branch(args.branch, config)
+    info = describe(environment, config, subscription_id(args.subscription, required=False))
+    print(json.dumps(info, indent=2))
+    flat = {key: value for key, value in info.items() if key != "backend"}
+    flat.update({f"backend_{key}": value for key, value in info.get("backend", {}).items()})
+    write_github_output(github_output_path(args.github_output), flat)
+    return 0
+
+
+def cmd_init(args, config) -> int:
+    environment = check_environment(args.environment, config)
+    init(environment, config, subscription_id(args.subscription))
+    print(
+        f"terraform/ now works on environment {environment!r}: plain `terraform -chdir=terraform plan "
+        f"-var environment={environment}` uses its state.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_plan(args, config) -> int:
+    environment = check_environment(args.environment, config)
+    subscription = subscription_id(args.subscription)
+    ensure_initialised(environment, config, subscription)
+    command = terraform("plan", "-input=false")
+    if args.out:
+        command.append(f"-out={absolute(args.out)}")
+    if args.detailed_exitcode:
+        command.append("-detailed-exitcode")
+    if args.no_lock:
+        # Read-only plans (pull requests, drift) never take the state lock that applies need.
+        command.append("-lock=false")
+    command += variable_args(environment)
+    env = terraform_env(subscription)
+    admit_deployer(env)
+    return run(command, env=env).returncode
+
+
+def cmd_apply(args, config) -> int:
+    environment = check_environment(args.environment, config)
+    subscription = subscription_id(args.subscription)
+    # The plan names its environment (and carries its backend): checked before anything is re-initialised.
+    planned = plan_json(args.plan_file, subscription).get("variables") or {}
+    planned_for = (planned.get("environment") or {}).get("value")
+    if planned_for != environment:
+        raise Refused(
+            f"refused to apply {args.plan_file}: it was planned for environment {planned_for!r}, not {environment!r}"
+        )
+    ensure_initialised(environment, config, subscription)
+    # A saved plan carries its own variables: Terraform refuses -var/-var-file here.
+    result = run(terraform("apply", "-input=false", absolute(args.plan_file)), env=terraform_env(subscription))
+    return result.returncode
+
+
+def refuse_protected(environment: str, config: dict, forced: bool, action: str) -> None:
+    if is_protected(environment, config) and not forced:
+        raise Refused(
+            f"refused to {action} environment {environment!r}: it is protected (protected_environments in "
+            "terraform/nimbus.json); nimbus never does that automatically. To do it by hand anyway, pass "
+            "--i-know-this-is-protected"
+        )
+
+
+def cmd_destroy(args, config) -> int:
+    environment = check_environment(args.environment, config)
+    refuse_protected(environment, config, args.i_know_this_is_protected, "destroy")
+    subscription = subscription_id(args.subscription)
+    ensure_initialised(environment, config, subscription)
+    # Without --yes Terraform asks for confirmation, so input stays on.
+    command = terraform("destroy", "-input=false", "-auto-approve") if args.yes else terraform("destroy")
+    command += variable_args(environment)
+    env = terraform_env(subscription)
+    admit_deployer(env)
+    return run(command, env=env).returncode
+
+
+def cmd_outputs(args, config) -> int:
+    environment = check_environment(args.environment, config)
+    subscription = subscription_id(args.subscription)
+    ensure_initialised(environment, config, subscription)
+    result = run(terraform("output", "-json"), capture=True, env=terraform_env(subscription))
+    if result.returncode != 0:
+        raise Failed(f"terraform output failed: {last_line(result.stderr)}")
+    outputs = json_of(result, "terraform output -json") or {}
+    shown = {
+        name: ("<sensitive>" if spec.get("sensitive") and not args.show_sensitive else spec.get("value"))
+        for name, spec in outputs.items()
+    }
+    print(json.dumps(shown, indent=2, sort_keys=True))
+    # Sensitive values never reach job outputs: those are printed in logs and passed between jobs in clear.
+    write_github_output(
+        github_output_path(args.github_output),
+        {name: spec.get("value") for name, spec in sorted(outputs.items()) if not spec.get("sensitive")},
+    )
+    return 0
+
+
+def blob_args(storage: Mapping[str, str]) -> list[str]:
+    return [
+        "--auth-mode",
+        "login",
+        "--account-name",
+        storage["storage_account_name"],
+        "--container-name",
+        storage["container_name"],
+    ]
+
+
+def cmd_delete_state(args, config) -> int:
+    environment = check_environment(args.environment, config)
+    refuse_protected(environment, config, args.i_know_this_is_protected, "delete the state of")
+    subscription = subscription_id(args.subscription)
+    info = describe(environment, config, subscription)
+    storage, key = info["backend"], info["state_key"]
+    exists = checked(
+        ["az", "storage", "blob", "exists", *blob_args(storage), "--name", key, "--output", "json"],
+        f"checking state blob {key}",
+    )
+    if not (json_of(exists, "az storage blob exists") or {}).get("exists"):
+        print(f"no state for environment {environment!r} ({key}): nothing to delete", file=sys.stderr)
+        return 0
+    checked(
+        ["az", "storage", "blob", "delete", *blob_args(storage), "--name", key, "--output", "none"],
+        f"deleting state blob {key}",
+    )
+    print(
+        f"deleted the state of environment {environment!r} ({key}); blob versioning keeps a copy for 30 days",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def live_environments(config: dict, subscription: str) -> list[str]:
+    storage = state_storage(subscription)
+    prefix = config["naming"]["state_key"].split("{environment}")[0].replace("{project}", config["project"])
+    result = checked(
+        ["az", "storage", "blob", "list", *blob_args(storage), "--prefix", prefix, "--output", "json"],
+        "listing state blobs",
+    )
+    found = set()
+    for blob in json_of(result, "az storage blob list") or []:
+        name = blob.get("name", "")
+        environment = name[len(prefix) :].removesuffix(".tfstate")
+        # Only exact <project>/<environment>.tfstate keys: never another project's, never workspace keys.
+        if not naming_problem(environment, config) and fill(config["naming"]["state_key"], config, environment) == name:
+            found.add(environment)
+    return sorted(found)
+
+
+def cmd_list(args, config) -> int:
+    environments = live_environments(config, subscription_id(args.subscription))
+    if args.json:
+        print(json.dumps(environments))
+    else:
+        for environment in environments:
+            print(environment)
+    write_github_output(github_output_path(args.github_output), {"environments": environments})
+    return 0
+
+
+CHANGE_LABELS = {"create": "add", "update": "change", "delete": "destroy", "replace": "replace"}
+
+
+def summarise_plan(plan: dict) -> dict:
+    """Counts as Terraform's own "Plan: X to add, Y to change, Z to destroy" (a replace adds one and destroys one)."""
+    counts = {"add": 0, "change": 0, "destroy": 0}
+    changes = []
+    for change in plan.get("resource_changes") or []:
+        actions = (change.get("change") or {}).get("actions") or []
+        if set(actions) == {"create", "delete"}:
+            kind = "replace"
+            counts["add"] += 1
+            counts["destroy"] += 1
+        elif actions == ["create"]:
+            kind, counts["add"] = "create", counts["add"] + 1
+        elif actions == ["update"]:
+            kind, counts["change"] = "update", counts["change"] + 1
+        elif actions == ["delete"]:
+            kind, counts["destroy"] = "delete", counts["destroy"] + 1
+        else:
+            continue  # no-op, read, forget
+        changes.append((kind, change.get("address", "?")))
+    output_changes = sorted(
+        name
+        for name, change in (plan.get("output_changes") or {}).items()
+        if (change.get("actions") or ["no-op"]) != ["no-op"]
+    )
+    return {
+        **counts,
+        "changes": changes,
+        "output_changes": output_changes,
+        "has_changes": bool(changes or output_changes),
+    }
+
+
+def plan_markdown(summary: dict, environment: str | None, limit: int = 50) -> str:
+    title = f"Terraform plan for environment `{environment}`" if environment else "Terraform plan"
+    lines = [
+        f"### {title}",
+        "",
+        "| add | change | destroy |",
+        "| ---: | ---: | ---: |",
+        f"| {summary['add']} | {summary['change']} | {summary['destroy']} |",
+        "",
+    ]
+    if not summary["has_changes"]:
+        lines.append("No changes: the infrastructure matches the configuration.")
+    else:
+        if summary["changes"]:
+            lines += [
+                f"<details><summary>{len(summary['changes'])} resource change(s)</summary>",
+                "",
+                "| action | resource |",
+                "| --- | --- |",
+            ]
+            for kind, address in summary["changes"][:limit]:
+                lines.append(f"| {CHANGE_LABELS[kind]} | `{address.replace('|', '&#124;').replace('`', '')}` |")
+            if len(summary["changes"]) > limit:
+                lines.append(f"| … | and {len(summary['changes']) - limit} more |")
+            lines += ["", "</details>"]
+        if summary["output_changes"]:
+            lines.append("")
+            lines.append("Outputs changing: " + ", ".join(f"`{name}`" for name in summary["output_changes"]))
+    return "\n".join(lines) + "\n"
+
+
+def cmd_plan_summary(args, config) -> int:
+    if args.environment:
+        check_environment(args.environment, config)
+    summary = summarise_plan(plan_json(args.plan, subscription_id(args.subscription, required=False)))
+    markdown = plan_markdown(summary, args.environment)
+    sys.stdout.write(markdown)
+    write_github_output(
+        github_output_path(args.github_output),
+        {
+            "add": summary["add"],
+            "change": summary["change"],
+            "destroy": summary["destroy"],
+            "has_changes": summary["has_changes"],
+            "summary": markdown,
+        },
+    )
+    if args.record:
+        # One drift record per environment, collected by `drift-report`.
+        Path(args.record).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.record).write_text(
+            json.dumps(
+                {
+                    "environment": args.environment,
+                    "drift": summary["has_changes"],
+                    "add": summary["add"],
+                    "change": summary["change"],
+                    "destroy": summary["destroy"],
+                    "markdown": markdown,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    return 0
+
+
+def drift_title(config: dict, environment: str) -> str:
+    return f"Drift in environment {environment} ({config['project']})"
+
+
+def run_url() -> str:
+    server, repository, run_id = (
+        os.environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    return f"{server}/{repository}/actions/runs/{run_id}" if server and repository and run_id else ""
+
+
+def cmd_drift_report(args, config) -> int:
+    """One open issue per drifted environment: created once, commented on each later drifted run, closed when a
+    run finds the environment back in line. Prints a Markdown table for the job summary."""
+    records = []
+    for path in sorted(Path(args.directory).glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        check_environment(record.get("environment") or "", config)
+        records.append(record)
+    link = run_url()
+    rows = [
+        "### Drift",
+        "",
+        "| environment | drift | add | change | destroy | issue |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for record in records:
+        environment, title = record["environment"], drift_title(config, record["environment"])
+        listed = checked(
+            [
+                "gh",
+                "issue",
+                "list",
+                "--state",
+                "open",
+                "--search",
+                f"{title} in:title",
+                "--json",
+                "number,title",
+                "--limit",
+                "100",
+            ],
+            "listing drift issues",
+        )
+        numbers = [issue["number"] for issue in json_of(listed, "gh issue list") or [] if issue.get("title") == title]
+        issue = ""
+        if record["drift"]:
+            body = (
+                f"The daily drift check planned changes for environment `{environment}`: the live "
+                f"infrastructure no longer matches the branch.{' Run: ' + link if link else ''}\n\n"
+                f"{record['markdown']}\nRe-run the branch's workflow to put it back, or change the Terraform "
+                "to match what was changed by hand.\n"
+            )
+            with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
+                handle.write(body)
+            try:
+                if numbers:
+                    checked(
+                        ["gh", "issue", "comment", str(numbers[0]), "--body-file", handle.name],
+                        "commenting on the drift issue",
+                    )
+                    issue = f"#{numbers[0]} (updated)"
+                else:
+                    created = checked(
+                        ["gh", "issue", "create", "--title", title, "--body-file", handle.name], "opening a drift issue"
+                    )
+                    issue = last_line(created.stdout)
+            finally:
+                os.unlink(handle.name)
+        else:
+            for number in numbers:
+                checked(
+                    [
+                        "gh",
+                        "issue",
+                        "close",
+                        str(number),
+                        "--comment",
+                        f"No drift any more in environment `{environment}`.{' Run: ' + link if link else ''}",
+                    ],
+                    "closing a drift issue",
+                )
+                issue = f"#{number} (closed)"
+        rows.append(
+            f"| `{environment}` | {'**yes**' if record['drift'] else 'no'} | {record['add']} | "
+            f"{record['change']} | {record['destroy']} | {issue} |"
+        )
+    if not records:
+        rows.append("| (none) | | | | | |")
+    print("\n".join(rows))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# setup: one-time, idempotent bootstrap
+# --------------------------------------------------------------------------------------------------------------
+
+
+class Later(str):
+    """A value that exists only once an earlier command has run (an app id...). --dry-run prints such commands as
+    `NAME=$(...)` and the value as "$NAME", so its output is a script that would really work."""
+
+    def __new__(cls, variable: str):
+        value = super().__new__(cls, f"${variable}")
+        value.variable = variable
+        return value
+
+
+def shell_line(command: Iterable[str]) -> str:
+    return " ".join(f'"${part.variable}"' if isinstance(part, Later) else shlex.quote(str(part)) for part in command)
+
+
+class Bootstrap:
+    """Reads always run (they change nothing); changes run, or are printed one per line with --dry-run."""
+
+    def __init__(self, dry_run: bool):
+        self.dry_run = dry_run
+        self.created: list[str] = []
+        self.existing: list[str] = []
+        self.todo: list[str] = []
+
+    def read(self, command: Sequence[str]) -> subprocess.CompletedProcess:
+        return run(command, capture=True, echo=False)
+
+    def read_json(self, command: Sequence[str], what: str) -> Any:
+        result = self.read(command)
+        if result.returncode != 0:
+            raise Failed(f"{what} failed ({command[0]} exit {result.returncode}): {last_line(result.stderr)}")
+        return json_of(result, what)
+
+    def change(self, command: Sequence[str], what: str, *, result_as: str | None = None) -> str | None:
+        """Run (or print) one change; with result_as, the command prints one value (--query ... -o tsv)."""
+        self.created.append(what)
+        if self.dry_run:
+            line = shell_line(command)
+            print(f"{result_as}=$({line})" if result_as else line)
+            return Later(result_as) if result_as else None
+        result = checked(command, what)
+        return result.stdout.strip() if result_as else None
+
+    def exists(self, what: str) -> None:
+        self.existing.append(what)
+        if self.dry_run:
+            print(f"# exists: {what}")
+
+
+def github_repository(given: str | None) -> str:
+    if not given:
+        remote = run(["git", "remote", "get-url", "origin"], capture=True, echo=False) if shutil.which("git") else None
+        url = remote.stdout.strip() if remote and remote.returncode == 0 else ""
+        match = re.search(r"github\.com[:/]([^/\s]+/[^/\s]+?)(?:\.git)?/?$", url)
+        if not match:
+            raise Refused("setup needs the GitHub repository: pass --github-repo OWNER/REPO (or add the remote origin)")
+        given = match.group(1)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", given):
+        raise Refused(f"refused --github-repo {given!r}: expected OWNER/REPO")
+    return given
+
+
+def oidc_subjects(repository: dict, legacy: bool) -> dict[str, str]:
+    """Federated credential name -> the exact OIDC subject GitHub puts in the token (Entra matches exactly).
+
+    Every job that signs in runs in a GitHub Environment, so its subject names the environment, not the branch
+    (branch subjects would need one credential per branch, and Entra has no wildcards). Pull-request plans run
+    outside environments: their subject is ':pull_request'. Repositories created or renamed since 2026-07-15 use
+    GitHub's immutable subjects (names with their numeric ids, never reused); --legacy-oidc-subjects adds the
+    name-only form for older repositories that have not opted in.
+    """
+    owner, name = repository["full_name"].split("/")
+    prefixes = {"": f"repo:{owner}@{repository['owner']['id']}/{name}@{repository['id']}"}
+    if legacy:
+        prefixes["-legacy"] = f"repo:{owner}/{name}"
+    subjects = {}
+    for suffix, prefix in prefixes.items():
+        for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
+            subjects[f"github-env-{environment}{suffix}"] = f"{prefix}:environment:{environment}"
+        subjects[f"github-pull-request{suffix}"] = f"{prefix}:pull_request"
+    return subjects
+
+
+def rbac_condition() -> str:
+    """Constrained delegation: the deploying identity may grant (and remove) only the data roles Terraform assigns
+    to the environment's managed identities (and to itself on a new Key Vault), never Owner, Contributor or User
+    Access Administrator. Principal types are not constrained: Terraform's assignments do not all state one, and
+    a request without principalType would not match such a clause."""
+    ids = ", ".join(sorted(ASSIGNABLE_ROLES.values()))
+    return " AND ".join(
+        f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR "
+        f"(@{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{ids}}}))"
+        for action, source in (("write", "Request"), ("delete", "Resource"))
+    )
+
+
+def ensure_state_storage(boot: Bootstrap, storage: dict, region: str, subscription: str) -> str:
+    """Resource group, storage account (Entra ID only), versioning + soft delete, container. Returns the
+    container's resource id (the scope of the state data role)."""
+    group, account, container = (
+        storage[key] for key in ("resource_group_name", "storage_account_name", "container_name")
+    )
+    group_exists = boot.read_json(argv("az group exists --name {group} --output json", group=group), "checking group")
+    if group_exists:
+        boot.exists(f"resource group {group}")
+    else:
+        boot.change(
+            argv(
+                "az group create --name {group} --location {region} --tags managed-by=nimbus --output none",
+                group=group,
+                region=region,
+            ),
+            f"resource group {group}",
+        )
+
+    shown = (
+        boot.read(
+            argv(
+                "az storage account show --name {account} --resource-group {group} --output json",
+                account=account,
+                group=group,
+            )
+        )
+        if group_exists
+        else None
+    )
+    account_new = shown is None or shown.returncode != 0
+    if not account_new:
+        boot.exists(f"storage account {account}")
+        props = json_of(shown, "az storage account show")
+        weak = [label for label, ok in (
+            ("shared key access is enabled", props.get("allowSharedKeyAccess") is False),
+            ("blob public access is allowed", props.get("allowBlobPublicAccess") is False),
+            ("TLS below 1.2 is accepted", props.get("minimumTlsVersion") == "TLS1_2"),
+        ) if not ok]  # fmt: skip
+        if weak:
+            boot.todo.append(f"storage account {account} was not created by nimbus and {', '.join(weak)}: review it")
+    elif shown is not None and not not_found(shown):
+        raise Failed(f"reading storage account {account} failed: {last_line(shown.stderr)}")
+    else:
+        availability = boot.read_json(
+            argv("az storage account check-name --name {account} --output json", account=account),
+            "checking the storage account name",
+        )
+        if not availability.get("nameAvailable", True):
+            raise Failed(
+                f"storage account name {account} is taken ({availability.get('reason')}) outside resource group "
+                f"{group}: set NIMBUS_STATE_STORAGE_ACCOUNT (and NIMBUS_STATE_RESOURCE_GROUP) to the state storage "
+                "to use, then run setup again"
+            )
+        # A public endpoint with Entra ID as the only way in: GitHub-hosted runners and laptops reach it from
+        # anywhere, and with shared keys disabled there is no key or SAS that could leak. No network rule is added.
+        boot.change(
+            argv(
+                "az storage account create --name {account} --resource-group {group} --location {region} "
+                "--kind StorageV2 --sku Standard_LRS --min-tls-version TLS1_2 --allow-blob-public-access false "
+                "--allow-shared-key-access false --https-only true --allow-cross-tenant-replication false "
+                "--tags managed-by=nimbus --output none",
+                account=account,
+                group=group,
+                region=region,
+            ),
+            f"storage account {account} (Entra ID only, no shared keys)",
+        )
+
+    protected = False
+    if not account_new:
+        blob = boot.read_json(
+            argv(
+                "az storage account blob-service-properties show --account-name {account} "
+                "--resource-group {group} --output json",
+                account=account,
+                group=group,
+            ),
+            "reading the blob service properties",
+        )
+        protected = bool(blob.get("isVersioningEnabled")) and bool(
+            (blob.get("deleteRetentionPolicy") or {}).get("enabled")
+        )
+    if protected:
+        boot.exists("blob versioning and soft delete")
+    else:
+        boot.change(
+            argv(
+                "az storage account blob-service-properties update --account-name {account} --resource-group {group} "
+                "--enable-versioning true --enable-delete-retention true --delete-retention-days 30 "
+                "--enable-container-delete-retention true --container-delete-retention-days 30 --output none",
+                account=account,
+                group=group,
+            ),
+            "blob versioning and 30-day soft delete (every state write is recoverable)",
+        )
+
+    container_exists = not account_new and boot.read_json(
+        argv(
+            "az storage container-rm exists --storage-account {account} --resource-group {group} --name {container} "
+            "--output json",
+            account=account,
+            group=group,
+            container=container,
+        ),
+        "checking the container",
+    ).get("exists")
+    if container_exists:
+        boot.exists(f"container {container}")
+    else:
+        # Through Azure Resource Manager: needs no data-plane role, so no wait for a fresh role assignment.
+        boot.change(
+            argv(
+                "az storage container-rm create --storage-account {account} --resource-group {group} "
+                "--name {container} --output none",
+                account=account,
+                group=group,
+                container=container,
+            ),
+            f"container {container}",
+        )
+    return (
+        f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/"
+        f"{account}/blobServices/default/containers/{container}"
+    )
+
+
+def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool) -> tuple[str, str, bool]:
+    """App registration + service principal + federated credentials: an identity with no secret at all.
+    Returns (app id, service principal object id, whether the principal is new)."""
+    repo = repository["full_name"]
+    name = f"nimbus-github-{repo.replace('/', '-')}"
+    apps = boot.read_json(
+        argv("az ad app list --filter {filter} --query [].appId --output json", filter=f"displayName eq '{name}'"),
+        "looking for the app registration",
+    )
+    if len(apps) > 1:
+        raise Failed(f"{len(apps)} app registrations are named {name}: delete the extra ones, then run setup again")
+    if apps:
+        app_id = apps[0]
+        boot.exists(f"app registration {name} ({app_id})")
+    else:
+        app_id = boot.change(
+            argv(
+                "az ad app create --display-name {name} --sign-in-audience AzureADMyOrg --query appId --output tsv",
+                name=name,
+            ),
+            f"app registration {name}",
+            result_as="APP_ID",
+        )
+    principals = (
+        []
+        if not apps
+        else boot.read_json(
+            argv("az ad sp list --filter {filter} --query [].id --output json", filter=f"appId eq '{app_id}'"),
+            "looking for the service principal",
+        )
+    )
+    if principals:
+        principal = principals[0]
+        boot.exists(f"service principal {principal}")
+    else:
+        principal = boot.change(
+            argv("az ad sp create --id {app} --query id --output tsv", app=app_id),
+            f"service principal of {name}",
+            result_as="PRINCIPAL_ID",
+        )
+    present = (
+        set()
+        if not apps
+        else set(
+            boot.read_json(
+                argv("az ad app federated-credential list --id {app} --query [].subject --output json", app=app_id),
+                "listing the federated credentials",
+            )
+        )
+    )
+    for credential, subject in oidc_subjects(repository, legacy).items():
+        if subject in present:
+            boot.exists(f"federated credential {subject}")
+            continue
+        parameters = json.dumps(
+            {
+                "name": credential,
+                "issuer": OIDC_ISSUER,
+                "subject": subject,
+                "audiences": [OIDC_AUDIENCE],
+                "description": f"GitHub Actions of {repo} (nimbus)",
+            }
+        )
+        boot.change(
+            argv(
+                "az ad app federated-credential create --id {app} --parameters {parameters} --output none",
+                app=app_id,
+                parameters=parameters,
+            ),
+            f"federated credential {subject}",
+        )
+    return app_id, principal, not principals
+
+
+def ensure_role(
+    boot: Bootstrap,
+    principal: str,
+    kind: str,
+    role: str,
+    scope: str,
+    what: str,
+    *,
+    new: bool,
+    condition: str | None = None,
+) -> None:
+    listed = not new and boot.read_json(
+        argv(
+            "az role assignment list --assignee {principal} --role {role} --scope {scope} --query [].id --output json",
+            principal=principal,
+            role=role,
+            scope=scope,
+        ),
+        f"listing role assignments for {what}",
+    )
+    if listed:
+        boot.exists(what)
+        return
+    command = argv(
+        "az role assignment create --assignee-object-id {principal} --assignee-principal-type {kind} "
+        "--role {role} --scope {scope}",
+        principal=principal,
+        kind=kind,
+        role=role,
+        scope=scope,
+    )
+    if condition:
+        command += argv("--condition {condition} --condition-version 2.0", condition=condition)
+    boot.change(command + ["--output", "none"], what)
+
+
+def ensure_roles(boot: Bootstrap, account: dict, principal: str, new: bool, container_scope: str) -> None:
+    """Least privilege that still lets every environment be created from nothing (see docs/notes/gitops.md)."""
+    subscription = f"/subscriptions/{account['id']}"
+    sp = (boot, principal, "ServicePrincipal")
+    ensure_role(
+        *sp,
+        "Contributor",
+        subscription,
+        "Contributor on the subscription (each environment creates its own resource group)",
+        new=new,
+    )
+    ensure_role(
+        *sp,
+        "Role Based Access Control Administrator",
+        subscription,
+        "Role Based Access Control Administrator, limited to the data roles Terraform grants",
+        new=new,
+        condition=rbac_condition(),
+    )
+    ensure_role(
+        *sp,
+        "Storage Blob Data Contributor",
+        container_scope,
+        "Storage Blob Data Contributor on the state container",
+        new=new,
+    )
+    if (TERRAFORM_DIR / "modules" / "key_vault").is_dir():
+        ensure_role(
+            *sp,
+            "Key Vault Secrets Officer",
+            subscription,
+            "Key Vault Secrets Officer on the subscription "
+            "(writes secrets into each new vault at once, no wait for a role to propagate)",
+            new=new,
+        )
+    if (account.get("user") or {}).get("type") == "user":
+        me = boot.read(argv("az ad signed-in-user show --query id --output tsv"))
+        if me.returncode == 0 and me.stdout.strip():
+            ensure_role(
+                boot,
+                me.stdout.strip(),
+                "User",
+                "Storage Blob Data Contributor",
+                container_scope,
+                f"Storage Blob Data Contributor on the state container for you ({account['user'].get('name')})",
+                new=False,
+            )
+
+
+def ensure_github(boot: Bootstrap, repo: str, variables: dict, config: dict) -> None:
+    """Repository variables the workflows read, and the two GitHub Environments whose names are OIDC subjects."""
+    current = {
+        item["name"]: item.get("value")
+        for item in boot.read_json(
+            argv("gh variable list --repo {repo} --json name,value", repo=repo), "listing repository variables"
+        )
+        or []
+    }
+    for name, value in variables.items():
+        if current.get(name) == value and not isinstance(value, Later):
+            boot.exists(f"repository variable {name}")
+        else:
+            boot.change(
+                argv("gh variable set {name} --repo {repo} --body {value}", name=name, repo=repo, value=value),
+                f"repository variable {name}",
+            )
+    for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
+        shown = boot.read(argv("gh api {path}", path=f"repos/{repo}/environments/{environment}"))
+        if shown.returncode == 0:
+            boot.exists(f"GitHub Environment {environment}")
+            rules = (json_of(shown, "gh api environments") or {}).get("protection_rules") or []
+            reviewed = any(rule.get("type") == "required_reviewers" for rule in rules)
+        elif not_found(shown):
+            boot.change(
+                argv("gh api --method PUT {path} --silent", path=f"repos/{repo}/environments/{environment}"),
+                f"GitHub Environment {environment}",
+            )
+            reviewed = False
+        else:
+            raise Failed(f"reading GitHub Environment {environment} failed: {last_line(shown.stderr)}")
+        if environment == GITHUB_PROTECTED_ENVIRONMENT and not reviewed:
+            protected = ", ".join(config.get("protected_environments") or []) or "protected environments"
+            boot.todo.append(
+                f"add required reviewers to the GitHub Environment {environment}, so that applies to "
+                f"{protected} wait for approval: https://github.com/{repo}/settings/environments"
+            )
+
+
+def cmd_setup(args, config) -> int:
+    boot = Bootstrap(args.dry_run)
+    account = azure_account()
+    require("gh")
+    if run(["gh", "auth", "status"], capture=True, echo=False).returncode != 0:
+        raise Failed("the GitHub CLI is not logged in: run gh auth login")
+    repository = boot.read_json(
+        argv("gh api {path}", path=f"repos/{github_repository(args.github_repo)}"),
+        "reading the GitHub repository (create it first: gh repo create OWNER/REPO --private --source . --push)",
+    )
+    repo = repository["full_name"]  # GitHub's own spelling: OIDC subjects are compared case-sensitively
+    storage = state_storage(account["id"])
+    if args.dry_run:
+        print(
+            f"# nimbus setup --dry-run: subscription {account.get('name', '')} ({account['id']}), "
+            f"tenant {account['tenantId']}, repository {repo}"
+        )
+        print("# Nothing below has run. Reads ran to see what exists; these commands would create the rest.")
+
+    container_scope = ensure_state_storage(boot, storage, config["region"], account["id"])
+    app_id, principal, new = ensure_identity(boot, repository, args.legacy_oidc_subjects)
+    ensure_roles(boot, account, principal, new, container_scope)
+    ensure_github(
+        boot,
+        repo,
+        {
+            "AZURE_CLIENT_ID": app_id,
+            "AZURE_TENANT_ID": account["tenantId"],
+            "AZURE_SUBSCRIPTION_ID": account["id"],
+            "NIMBUS_STATE_RESOURCE_GROUP": storage["resource_group_name"],
+            "NIMBUS_STATE_STORAGE_ACCOUNT": storage["storage_account_name"],
+        },
+        config,
+    )
+
+    boot.todo.append(
+        "teammates who run gitops.py locally need 'Storage Blob Data Contributor' on the state container: az role "
+        "assignment create --assignee <their sign-in name> --role 'Storage Blob Data Contributor' "
+        f"--scope {container_scope}"
+    )
+    if boot.created and not args.dry_run:
+        boot.todo.append("new role assignments can take a few minutes to apply before the first workflow run")
+    if not args.legacy_oidc_subjects and (repository.get("created_at") or "9999") < "2026-07-15":
+        boot.todo.append(
+            "this repository predates GitHub's immutable OIDC subjects (2026-07-15): unless it has opted in, its "
+            "tokens name it without ids; run setup again with --legacy-oidc-subjects if azure/login reports "
+            "'No matching federated identity record found'"
+        )
+    report(boot)
+    return 0
+
+
+def report(boot: Bootstrap) -> None:
+    mark = "# " if boot.dry_run else ""
+    print(
+        f"{mark}{'would create' if boot.dry_run else 'created'}: {len(boot.created)}, "
+        f"already there: {len(boot.existing)}"
+    )
+    if not boot.dry_run:
+        for item in boot.created:
+            print(f"  created: {item}")
+        for item in boot.existing:
+            print(f"  exists:  {item}")
+    if boot.todo:
+        print(f"{mark}left for you to do:")
+        for item in boot.todo:
+            print(f"{mark}  - {item}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    top = Parser(
+        prog="gitops.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = top.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    def command(name, handler, help_text, *, environment=False, subscription=True):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        if environment:
+            sub.add_argument("environment", help="environment name, e.g. alice")
+        if subscription:
+            sub.add_argument(
+                "--subscription", help="Azure subscription id (default: ARM_SUBSCRIPTION_ID, then az's current)"
+            )
+        return sub
+
+    def github_output(sub):
+        sub.add_argument(
+            "--github-output",
+            nargs="?",
+            const=True,
+            metavar="FILE",
+            help="also write key=value lines for GitHub Actions (default file: $GITHUB_OUTPUT)",
+        )
+
+    sub = command("env", cmd_env, "print the environment a branch stands for, as JSON")
+    sub.add_argument("--branch", required=True, help="branch name or refs/heads/<branch>")
+    github_output(sub)
+    command("init", cmd_init, "terraform init against the environment's state", environment=True)
+    sub = command("plan", cmd_plan, "terraform plan for the environment", environment=True)
+    sub.add_argument("--out", help="save the plan to this file (apply it with `apply`)")
+    sub.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 0 without changes, 2 with changes, 1 on error"
+    )
+    sub.add_argument("--no-lock", action="store_true", help="do not take the state lock (read-only plans)")
+    sub = command("apply", cmd_apply, "apply a plan saved by `plan --out`", environment=True)
+    sub.add_argument("plan_file", help="the saved plan")
+    sub = command("destroy", cmd_destroy, "terraform destroy the environment", environment=True)
+    sub.add_argument("--yes", action="store_true", help="do not ask for confirmation (CI)")
+    sub.add_argument(
+        "--i-know-this-is-protected", action="store_true", help="allow a protected environment (CI never passes it)"
+    )
+    sub = command("outputs", cmd_outputs, "print the environment's Terraform outputs as JSON", environment=True)
+    sub.add_argument("--show-sensitive", action="store_true", help="print sensitive values instead of <sensitive>")
+    github_output(sub)
+    sub = command("delete-state", cmd_delete_state, "delete the environment's state blob", environment=True)
+    sub.add_argument(
+        "--i-know-this-is-protected", action="store_true", help="allow a protected environment (CI never passes it)"
+    )
+    sub = command("list", cmd_list, "list the environments that have state")
+    sub.add_argument("--json", action="store_true", help="print a JSON array")
+    github_output(sub)
+    sub = command(
+        "plan-summary", cmd_plan_summary, "Markdown summary of a saved plan (or of its `terraform show -json`)"
+    )
+    sub.add_argument("plan", help="plan file saved by `plan --out`, or its JSON")
+    sub.add_argument("--environment", help="environment the plan is for (shown in the title)")
+    sub.add_argument("--record", metavar="FILE", help="also write a drift record (JSON) for `drift-report`")
+    github_output(sub)
+    sub = command(
+        "drift-report", cmd_drift_report, "open/update/close one drift issue per environment (gh)", subscription=False
+    )
+    sub.add_argument("directory", help="folder of drift records written by `plan-summary --record`")
+    sub = command(
+        "setup", cmd_setup, "one-time bootstrap of state storage, OIDC identity and GitHub settings", subscription=False
+    )
+    sub.add_argument(
+        "--dry-run", action="store_true", help="print the az/gh commands that would change something; change nothing"
+    )
+    sub.add_argument("--github-repo", metavar="OWNER/REPO", help="GitHub repository (default: the git remote origin)")
+    sub.add_argument(
+        "--legacy-oidc-subjects",
+        action="store_true",
+        help="also trust name-only OIDC subjects (repositories created before 2026-07-15 that did not opt in)",
+    )
+    return top
+
+
+def main(arguments: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if arguments is None else arguments)
+    annotate = "--github-output" in arguments  # CI mode: refusals become error annotations on the run page
+    try:
+        args = parser().parse_args(arguments)
+        return args.handler(args, load_config())
+    except (Refused, Failed) as error:
+        message = " ".join(str(error).split("\n"))
+        print(f"{'::error title=nimbus::' if annotate else ''}gitops.py: {message}", file=sys.stderr)
+        return EXIT_REFUSED if isinstance(error, Refused) else EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

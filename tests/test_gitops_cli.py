@@ -1,0 +1,741 @@
+"""scripts/gitops.py, run as a person or a workflow runs it: from a rendered project, with fake az/gh/terraform
+first on PATH (tests/fakes) recording every call."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ANSWER_SETS
+from gitops_support import (
+    DEPLOYER_IP,
+    SUBSCRIPTION,
+    FakeWorld,
+    backend_settings,
+    copy_project,
+    option_value,
+    run_cli,
+)
+
+ALLOWED = "environments are 1 to 8 lowercase letters, digits and single hyphens"
+STATE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+@pytest.fixture
+def world(tmp_path):
+    return FakeWorld(tmp_path / "world")
+
+
+@pytest.fixture(scope="module")
+def project(rendered):
+    return rendered("compute-app_service")  # project my-app, prefix env-
+
+
+def env_of(project: Path, world: FakeWorld, branch: str, **env: str) -> dict:
+    result = run_cli(project, world, "env", "--branch", branch, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)  # exactly one JSON object on stdout
+
+
+# --------------------------------------------------------------------------------------------------------------
+# env: branch -> environment
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("branch", ["env-alice", "refs/heads/env-alice"])
+def test_env_turns_a_branch_into_an_environment(project, world, branch):
+    info = env_of(project, world, branch)
+    assert info == {
+        "environment": "alice",
+        "project": "my-app",
+        "region": "eastus",
+        "resource_group": "rg-my-app-alice",
+        "state_key": "my-app/alice.tfstate",
+        "protected": False,
+        "github_environment": "nimbus",
+        "branch": "env-alice",
+    }
+    assert world.calls() == [], "without a subscription nothing asks Azure"
+
+
+def test_env_with_a_subscription_names_the_shared_state_backend(project, world):
+    info = env_of(project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    account = "nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14]
+    assert STATE_ACCOUNT.match(account)
+    assert info["backend"] == {
+        "resource_group_name": "nimbus-tfstate",
+        "storage_account_name": account,
+        "container_name": "tfstate",
+        "key": "my-app/alice.tfstate",
+    }
+    assert env_of(project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION) == info, "deterministic"
+    other = env_of(project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION.replace("1", "7"))
+    assert other["backend"]["storage_account_name"] != account, "one state account per subscription"
+    overridden = env_of(
+        project,
+        world,
+        "env-alice",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        NIMBUS_STATE_STORAGE_ACCOUNT="teamstate01",
+        NIMBUS_STATE_RESOURCE_GROUP="rg-team-state",
+    )
+    assert overridden["backend"]["storage_account_name"] == "teamstate01"
+    assert overridden["backend"]["resource_group_name"] == "rg-team-state"
+    flag = run_cli(project, world, "env", "--branch", "env-alice", "--subscription", SUBSCRIPTION)
+    assert json.loads(flag.stdout)["backend"] == info["backend"]
+
+
+def test_env_with_a_slash_prefix(rendered, world):
+    info = env_of(rendered("prefix-slash"), world, "env/alice")
+    assert info["environment"] == "alice" and info["branch"] == "env/alice"
+    refused = run_cli(rendered("prefix-slash"), world, "env", "--branch", "env-alice")
+    assert refused.returncode == 3 and "only branches named env/<environment>" in refused.stderr
+
+
+BAD_BRANCHES = {
+    "not the prefix": ("main", "only branches named env-<environment> get an environment"),
+    "empty": ("env-", "is empty"),
+    "too long": ("env-abcdefghi", "has 9 characters"),
+    "shell": ("env-$(reboot)", "other than lowercase letters"),
+    "backtick": ("env-a`id`", "other than lowercase letters"),
+    "semicolon": ("env-a;b", "other than lowercase letters"),
+    "dot": ("env-a.b", "other than lowercase letters"),
+    "dot dot": ("env-..", "other than lowercase letters"),
+    "space": ("env-a b", "other than lowercase letters"),
+    "newline": ("env-a\nb", "other than lowercase letters"),
+    "slash": ("env-a/b", "contains '/'"),
+    "leading hyphen": ("env--a", "does not start with a letter"),
+    "leading digit": ("env-1a", "does not start with a letter"),
+    "trailing hyphen": ("env-a-", "ends with a hyphen"),
+    "double hyphen": ("env-a--b", "has a double hyphen"),
+    "upper case": ("env-Alice", "name the branch 'env-alice' instead"),
+    "underscore": ("env-a_b", "name the branch 'env-a-b' instead"),
+    "tag": ("refs/tags/env-alice", "only branches named env-<environment>"),
+}
+
+
+@pytest.mark.parametrize("branch, reason", BAD_BRANCHES.values(), ids=BAD_BRANCHES.keys())
+def test_env_refuses_unsafe_branches_in_one_line(project, world, branch, reason):
+    result = run_cli(project, world, "env", "--branch", branch, "--github-output", str(world.folder / "out"))
+    assert result.returncode == 3
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert reason in lines[0]
+    assert lines[0].startswith("::error title=nimbus::gitops.py: refused")  # an annotation on the run page
+    if reason != "only branches named env-<environment> get an environment" and "tags" not in branch:
+        assert ALLOWED in lines[0], "the message says what is allowed"
+    assert not (world.folder / "out").exists() or (world.folder / "out").read_text() == ""
+    assert world.calls() == []
+
+
+def test_upper_case_and_underscore_never_share_an_environment(project, world):
+    """env-Alice is refused rather than folded into env-alice: two branches must never share an environment."""
+    result = run_cli(project, world, "env", "--branch", "env-Bad_Name")
+    assert result.returncode == 3 and result.stdout == ""
+    assert result.stderr == (
+        "gitops.py: refused branch 'env-Bad_Name': the environment 'Bad_Name' has upper-case letters or '_'; "
+        "name the branch 'env-bad-name' instead (environments are 1 to 8 lowercase letters, digits and single "
+        "hyphens, starting with a letter and ending with a letter or digit)\n"
+    )
+
+
+def test_environments_and_projects_are_isolated(project, rendered, world):
+    alice, bob = env_of(project, world, "env-alice"), env_of(project, world, "env-bob")
+    assert alice["resource_group"] != bob["resource_group"] and alice["state_key"] != bob["state_key"]
+    other_project = rendered("longest-project-name")
+    theirs = env_of(other_project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    ours = env_of(project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert theirs["state_key"] == f"{ANSWER_SETS['longest-project-name']['project_name']}/alice.tfstate"
+    assert theirs["state_key"] != ours["state_key"] and theirs["resource_group"] != ours["resource_group"]
+    assert theirs["backend"]["storage_account_name"] == ours["backend"]["storage_account_name"], "shared storage"
+
+
+def test_protected_environments_come_from_nimbus_json(project, world, tmp_path):
+    prod = env_of(project, world, "env-prod")
+    assert prod["protected"] is True and prod["github_environment"] == "nimbus-protected"
+    copy = copy_project(project, tmp_path / "copy")
+    config = json.loads((copy / "terraform" / "nimbus.json").read_text())
+    config["protected_environments"] = ["prod", "staging"]
+    (copy / "terraform" / "nimbus.json").write_text(json.dumps(config))
+    assert env_of(copy, world, "env-staging")["protected"] is True
+    assert env_of(copy, world, "env-alice")["protected"] is False
+
+
+def test_github_output_lines(project, world):
+    output = world.folder / "github-output"
+    result = run_cli(
+        project,
+        world,
+        "env",
+        "--branch",
+        "env-prod",
+        "--github-output",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        GITHUB_OUTPUT=str(output),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = output.read_text().splitlines()
+    assert {
+        "environment=prod",
+        "protected=true",
+        "github_environment=nimbus-protected",
+        "resource_group=rg-my-app-prod",
+        "state_key=my-app/prod.tfstate",
+        "backend_key=my-app/prod.tfstate",
+        "backend_container_name=tfstate",
+    } <= set(lines)
+    missing = run_cli(project, world, "env", "--branch", "env-prod", "--github-output")
+    assert missing.returncode == 3 and "GITHUB_OUTPUT" in missing.stderr
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Terraform commands
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workdir(project, tmp_path):
+    """A private copy of the project: terraform init writes terraform/.terraform in it."""
+    return copy_project(project, tmp_path / "project")
+
+
+def terraform(world: FakeWorld, command: str) -> list[list[str]]:
+    return [argv for argv in world.argvs("terraform") if argv[1:2] == [command]]
+
+
+def test_init_points_terraform_at_the_environments_state_with_entra_auth(workdir, world):
+    result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.returncode == 0, result.stderr
+    (init,) = terraform(world, "init")
+    assert init[:5] == [
+        "-chdir=terraform",
+        "init",
+        "-input=false",
+        "-reconfigure",
+        "-backend-config=resource_group_name=nimbus-tfstate",
+    ]
+    assert backend_settings(init) == {
+        "resource_group_name": "nimbus-tfstate",
+        "storage_account_name": "nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14],
+        "container_name": "tfstate",
+        "key": "my-app/alice.tfstate",
+        "use_azuread_auth": "true",
+    }
+    assert world.calls("az") == [], "ARM_SUBSCRIPTION_ID set: no az call (CI)"
+    recorded = json.loads((workdir / "terraform/.terraform/terraform.tfstate").read_text())
+    assert recorded["backend"]["config"]["key"] == "my-app/alice.tfstate"
+
+
+def test_on_a_laptop_the_subscription_comes_from_az(workdir, world):
+    result = run_cli(workdir, world, "init", "alice")
+    assert result.returncode == 0, result.stderr
+    assert world.argvs("az") == [["account", "show", "--output", "json"]]
+    assert world.calls("terraform")[0]["env"]["ARM_SUBSCRIPTION_ID"] == SUBSCRIPTION
+
+
+def test_plan_apply_outputs_on_one_environment(workdir, world):
+    subscription = {"ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
+    assert run_cli(workdir, world, "plan", "alice", "--out", "tfplan", **subscription).returncode == 0
+    init, plan = terraform(world, "init"), terraform(world, "plan")
+    assert len(init) == 1 and backend_settings(init[0])["key"] == "my-app/alice.tfstate", "plan initialises first"
+    assert plan[0][-2:] == ["-var", "environment=alice"] and option_value(plan[0], "-out") == str(workdir / "tfplan")
+
+    applied = run_cli(workdir, world, "apply", "alice", "tfplan", **subscription)
+    assert applied.returncode == 0, applied.stderr
+    assert terraform(world, "apply") == [["-chdir=terraform", "apply", "-input=false", str(workdir / "tfplan")]]
+    assert len(terraform(world, "init")) == 1, "already initialised for alice: no second init"
+
+    outputs = run_cli(workdir, world, "outputs", "alice", "--github-output", str(world.folder / "out"), **subscription)
+    assert outputs.returncode == 0, outputs.stderr
+    shown = json.loads(outputs.stdout)
+    assert shown["app_url"] == "https://app-fake-1234.azurewebsites.net" and shown["database_password"] == "<sensitive>"
+    written = (world.folder / "out").read_text()
+    assert "app_name=app-fake-1234" in written and "container_registry_name=\n" in written
+    assert "s3cret" not in written and "database_password" not in written
+
+
+def test_switching_environment_reinitialises_so_no_plan_reads_another_environments_state(workdir, world):
+    subscription = {"ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
+    run_cli(workdir, world, "plan", "alice", **subscription)
+    run_cli(workdir, world, "plan", "bob", **subscription)
+    run_cli(workdir, world, "plan", "bob", **subscription)
+    keys = [backend_settings(argv)["key"] for argv in terraform(world, "init")]
+    assert keys == ["my-app/alice.tfstate", "my-app/bob.tfstate"]
+
+
+def test_apply_refuses_a_plan_made_for_another_environment(workdir, world):
+    subscription = {"ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
+    run_cli(workdir, world, "plan", "alice", "--out", "alice.tfplan", **subscription)
+    result = run_cli(workdir, world, "apply", "bob", "alice.tfplan", **subscription)
+    assert result.returncode == 3 and "planned for environment 'alice', not 'bob'" in result.stderr
+    assert terraform(world, "apply") == []
+    assert [backend_settings(argv)["key"] for argv in terraform(world, "init")] == ["my-app/alice.tfstate"]
+
+
+def test_tfvars_of_the_environment_are_passed_when_they_exist(workdir, world):
+    (workdir / "terraform" / "environments").mkdir(exist_ok=True)
+    (workdir / "terraform" / "environments" / "alice.tfvars").write_text('app_service_sku_name = "P0v3"\n')
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    run_cli(workdir, world, "plan", "bob", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    alice, bob = terraform(world, "plan")
+    assert "-var-file=environments/alice.tfvars" in alice
+    assert not any(item.startswith("-var-file") for item in bob)
+
+
+def test_plan_flags_for_read_only_and_drift_plans(workdir, world):
+    world.set_state({"terraform": {"changes": [{"address": "a.b", "change": {"actions": ["update"]}}]}})
+    result = run_cli(
+        workdir, world, "plan", "alice", "--detailed-exitcode", "--no-lock", ARM_SUBSCRIPTION_ID=SUBSCRIPTION
+    )
+    assert result.returncode == 2, "terraform's own code for 'changes'"
+    (plan,) = terraform(world, "plan")
+    assert "-detailed-exitcode" in plan and "-lock=false" in plan
+
+
+def test_deployer_ip_is_passed_only_when_the_root_module_uses_it(workdir, world):
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert "TF_VAR_deployer_ip_ranges" not in world.calls("terraform")[-1]["env"]
+    assert world.calls("az") == []
+    uses = workdir / "terraform" / "zz_test_uses_deployer_ip.tf"
+    uses.write_text('output "deployer" {\n  value = var.deployer_ip_ranges\n}\n')
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert json.loads(world.calls("terraform")[-1]["env"]["TF_VAR_deployer_ip_ranges"]) == [DEPLOYER_IP]
+    assert world.calls("az") == [], "a new environment has no Key Vault to open"
+
+
+def test_an_existing_key_vault_admits_the_deployer_before_terraform_refreshes(workdir, world):
+    """vnet + Key Vault: Terraform reads the vault's secrets on refresh, before it could update the firewall."""
+    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
+        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
+    )
+    world.set_state(
+        {
+            "terraform": {
+                "outputs": {
+                    "key_vault_name": {"value": "myappalice1a2b", "sensitive": False},
+                    "resource_group_name": {"value": "rg-my-app-alice", "sensitive": False},
+                }
+            }
+        }
+    )
+    for command in (["plan", "alice"], ["destroy", "alice", "--yes"]):
+        world.clear()
+        assert run_cli(workdir, world, *command, ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
+        sequence = [
+            (entry["tool"], entry["argv"][1] if entry["tool"] == "terraform" else entry["argv"][:3])
+            for entry in world.calls()
+        ]
+        assert sequence[-3:] == [
+            ("terraform", "output"),
+            ("az", ["keyvault", "network-rule", "add"]),
+            ("terraform", command[0]),
+        ], sequence
+        added = world.argvs("az")[-1]
+        assert option_value(added, "--ip-address") == DEPLOYER_IP and option_value(added, "--name") == "myappalice1a2b"
+        assert option_value(added, "--resource-group") == "rg-my-app-alice"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["init", "Alice"],
+        ["plan", "a b"],
+        ["destroy", "x--y", "--yes"],
+        ["outputs", "../prod"],
+        ["delete-state", "$(id)"],
+    ],
+)
+def test_environment_arguments_follow_the_branch_rules(workdir, world, command):
+    result = run_cli(workdir, world, *command, ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.returncode == 3 and len(result.stderr.splitlines()) == 1 and "refused environment" in result.stderr
+    assert world.calls() == []
+
+
+def test_destroy_never_touches_a_protected_environment_without_the_flag(workdir, world):
+    refused = run_cli(workdir, world, "destroy", "prod", "--yes", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert refused.returncode == 3 and "protected" in refused.stderr and "--i-know-this-is-protected" in refused.stderr
+    assert world.calls() == []
+    forced = run_cli(
+        workdir, world, "destroy", "prod", "--yes", "--i-know-this-is-protected", ARM_SUBSCRIPTION_ID=SUBSCRIPTION
+    )
+    assert forced.returncode == 0, forced.stderr
+    (destroy,) = terraform(world, "destroy")
+    assert destroy == ["-chdir=terraform", "destroy", "-input=false", "-auto-approve", "-var", "environment=prod"]
+
+
+def test_delete_state_deletes_only_that_blob(workdir, world):
+    world.set_state({"az": {"blobs": ["my-app/alice.tfstate", "my-app/bob.tfstate"]}})
+    assert run_cli(workdir, world, "delete-state", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
+    deleted = [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
+    assert len(deleted) == 1 and option_value(deleted[0], "--name") == "my-app/alice.tfstate"
+    assert (
+        option_value(deleted[0], "--auth-mode") == "login" and option_value(deleted[0], "--container-name") == "tfstate"
+    )
+    world.clear()
+    gone = run_cli(workdir, world, "delete-state", "carol", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert gone.returncode == 0 and "nothing to delete" in gone.stderr
+    assert not [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
+    protected = run_cli(workdir, world, "delete-state", "prod", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert protected.returncode == 3 and "protected" in protected.stderr
+
+
+def test_list_shows_this_projects_environments_only(project, world):
+    world.set_state(
+        {
+            "az": {
+                "blobs": [
+                    "my-app/bob.tfstate",
+                    "my-app/alice.tfstate",
+                    "my-app2/zed.tfstate",
+                    "other/carol.tfstate",
+                    "my-app/alice.tfstateenv:staging",
+                    "my-app/Bad.tfstate",
+                ]
+            }
+        }
+    )
+    result = run_cli(project, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.stdout == "alice\nbob\n"
+    (listed,) = world.argvs("az")
+    assert listed[:3] == ["storage", "blob", "list"] and option_value(listed, "--prefix") == "my-app/"
+    assert option_value(listed, "--auth-mode") == "login"
+    as_json = run_cli(project, world, "list", "--json", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert json.loads(as_json.stdout) == ["alice", "bob"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# plan-summary and drift-report
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_plan_summary_counts_like_terraform(project, world, tmp_path):
+    plan = {
+        "resource_changes": [
+            {"address": "azurerm_resource_group.this", "change": {"actions": ["create"]}},
+            {
+                "address": "module.db.azurerm_postgresql_flexible_server.this",
+                "change": {"actions": ["delete", "create"]},
+            },
+            {"address": "azurerm_key_vault.this", "change": {"actions": ["update"]}},
+            {"address": "azurerm_storage_account.old", "change": {"actions": ["delete"]}},
+            {"address": "data.azurerm_client_config.current", "change": {"actions": ["read"]}},
+            {"address": "azurerm_log_analytics_workspace.this", "change": {"actions": ["no-op"]}},
+        ]
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    output = tmp_path / "github-output"
+    result = run_cli(
+        project,
+        world,
+        "plan-summary",
+        str(tmp_path / "plan.json"),
+        "--environment",
+        "alice",
+        "--github-output",
+        str(output),
+        "--record",
+        str(tmp_path / "drift" / "alice.json"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "### Terraform plan for environment `alice`" in result.stdout
+    assert "| 2 | 1 | 2 |" in result.stdout  # a replace adds one and destroys one, as Terraform counts
+    assert "| replace | `module.db.azurerm_postgresql_flexible_server.this` |" in result.stdout
+    assert "client_config" not in result.stdout and "log_analytics" not in result.stdout
+    written = output.read_text()
+    assert "add=2\nchange=1\ndestroy=2\nhas_changes=true\n" in written
+    delimiter = re.search(r"^summary<<(\S+)$", written, re.MULTILINE).group(1)
+    assert written.rstrip().endswith(delimiter) and "### Terraform plan" in written
+    record = json.loads((tmp_path / "drift" / "alice.json").read_text())
+    assert record["drift"] is True and record["environment"] == "alice"
+
+    (tmp_path / "empty.json").write_text(json.dumps({"resource_changes": []}))
+    empty = run_cli(project, world, "plan-summary", str(tmp_path / "empty.json"))
+    assert "No changes" in empty.stdout and "| 0 | 0 | 0 |" in empty.stdout
+
+
+def test_drift_report_opens_updates_and_closes_issues(project, world, tmp_path):
+    records = tmp_path / "drift"
+    records.mkdir()
+    for name, drift in (("alice", True), ("bob", True), ("carol", False)):
+        (records / f"{name}.json").write_text(
+            json.dumps(
+                {
+                    "environment": name,
+                    "drift": drift,
+                    "add": 0,
+                    "change": int(drift),
+                    "destroy": 0,
+                    "markdown": "plan\n",
+                }
+            )
+        )
+    world.set_state(
+        {
+            "gh": {
+                "issues": [
+                    {"number": 5, "title": "Drift in environment bob (my-app)"},
+                    {"number": 6, "title": "Drift in environment carol (my-app)"},
+                    {"number": 9, "title": "Drift in environment bob (my-app) again"},
+                ]
+            }
+        }
+    )
+    result = run_cli(project, world, "drift-report", str(records))
+    assert result.returncode == 0, result.stderr
+    commands = [argv[:3] for argv in world.argvs("gh") if argv[:2] != ["issue", "list"]]
+    assert commands == [["issue", "create", "--title"], ["issue", "comment", "5"], ["issue", "close", "6"]]
+    assert (
+        "| `alice` | **yes** |" in result.stdout and "#5 (updated)" in result.stdout and "#6 (closed)" in result.stdout
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Clear errors
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_missing_tools_are_named_with_how_to_install_them(workdir, world, tmp_path):
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "python3").symlink_to(sys.executable)
+    result = run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, PATH=str(bare))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "gitops.py: terraform is not on PATH: install Terraform (>= 1.9): https://developer.hashicorp.com/terraform/install"
+    )
+    no_az = run_cli(workdir, world, "list", PATH=str(bare))
+    assert no_az.returncode == 1 and "az is not on PATH: install the Azure CLI" in no_az.stderr
+
+
+def test_not_logged_in_says_run_az_login(workdir, world):
+    world.set_state({"az": {"logged_in": False}})
+    result = run_cli(workdir, world, "plan", "alice")
+    assert result.returncode == 1 and "run az login" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert world.calls("terraform") == []
+    world.set_state({"gh": {"logged_in": False}})
+    assert "run gh auth login" in run_cli(workdir, world, "setup", "--dry-run", "--github-repo", "o/r").stderr
+
+
+# --------------------------------------------------------------------------------------------------------------
+# setup
+# --------------------------------------------------------------------------------------------------------------
+
+READ_ONLY = re.compile(
+    r"^(account show|group exists|storage account (show|check-name)|storage account "
+    r"blob-service-properties show|storage container-rm exists|ad app list|ad sp list|"
+    r"ad app federated-credential list|role assignment list|ad signed-in-user show)$"
+)
+SECRET_WORDS = (
+    "--password",
+    "password",
+    "client-secret",
+    "clientsecret",
+    "credential reset",
+    "create-for-rbac",
+    "secret set",
+    "--secret",
+    "sas",
+    "keys list",
+    "--account-key",
+    "connection-string",
+)
+
+
+def az_words(argv: list[str]) -> str:
+    return " ".join(word for word in argv[: next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))])
+
+
+def gh_is_read_only(argv: list[str]) -> bool:
+    if argv[:2] in (["auth", "status"], ["variable", "list"]):
+        return True
+    return argv[0] == "api" and option_value(argv, "--method") in (None, "GET") and "-X" not in argv
+
+
+@pytest.fixture(scope="module")
+def full_project(rendered):
+    return rendered("fullest")  # with the Key Vault module: one more role
+
+
+def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothing(full_project, world):
+    result = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
+    assert result.returncode == 0, result.stderr
+    commands = [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
+    expected = [
+        r"^az group create --name nimbus-tfstate --location eastus ",
+        r"^az storage account create --name nimbustf[0-9a-f]{14} --resource-group nimbus-tfstate .*--kind StorageV2 "
+        r"--sku Standard_LRS --min-tls-version TLS1_2 --allow-blob-public-access false --allow-shared-key-access false "
+        r"--https-only true",
+        r"^az storage account blob-service-properties update .*--enable-versioning true --enable-delete-retention true "
+        r"--delete-retention-days 30",
+        r"^az storage container-rm create --storage-account nimbustf[0-9a-f]{14} --resource-group nimbus-tfstate "
+        r"--name tfstate",
+        r"^APP_ID=\$\(az ad app create --display-name nimbus-github-octo-org-shop ",
+        r'^PRINCIPAL_ID=\$\(az ad sp create --id "\$APP_ID"',
+        r'federated-credential create --id "\$APP_ID" .*'
+        r'"subject": "repo:octo-org@123456/shop@456789:environment:nimbus"',
+        r'"subject": "repo:octo-org@123456/shop@456789:environment:nimbus-protected"',
+        r'"subject": "repo:octo-org@123456/shop@456789:pull_request"',
+        r'^az role assignment create --assignee-object-id "\$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal '
+        r"--role Contributor --scope /subscriptions/11111111-2222-3333-4444-555555555555 ",
+        r"--role 'Role Based Access Control Administrator' --scope /subscriptions/\S+ "
+        r"--condition '.*7f951dda-4ed3-4680-a7ca-43fe172d538d.*' --condition-version 2.0",
+        r"--role 'Storage Blob Data Contributor' --scope /subscriptions/\S+/storageAccounts/nimbustf[0-9a-f]{14}/"
+        r"blobServices/default/containers/tfstate",
+        r"--role 'Key Vault Secrets Officer' --scope /subscriptions/11111111-2222-3333-4444-555555555555 ",
+        r"--assignee-principal-type User --role 'Storage Blob Data Contributor'",
+        r'^gh variable set AZURE_CLIENT_ID --repo octo-org/shop --body "\$APP_ID"$',
+        r"^gh variable set AZURE_TENANT_ID --repo octo-org/shop --body 99999999-8888-7777-6666-555555555555$",
+        r"^gh variable set AZURE_SUBSCRIPTION_ID --repo octo-org/shop --body 11111111-2222-3333-4444-555555555555$",
+        r"^gh variable set NIMBUS_STATE_STORAGE_ACCOUNT --repo octo-org/shop --body nimbustf[0-9a-f]{14}$",
+        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus --silent$",
+        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus-protected --silent$",
+    ]
+    for pattern in expected:
+        assert any(re.search(pattern, line) for line in commands), f"missing: {pattern}\n{result.stdout}"
+    for line in commands:
+        shlex.split(line)  # each line is one shell-quoted command
+        assert not any(word in line.lower() for word in SECRET_WORDS), f"secret material in: {line}"
+    assert subprocess.run(["bash", "-n"], input=result.stdout, text=True).returncode == 0, "a valid bash script"
+    assert "add required reviewers to the GitHub Environment nimbus-protected" in result.stdout
+    for entry in world.calls("az"):
+        assert READ_ONLY.match(az_words(entry["argv"])), f"dry run ran a change: az {entry['argv']}"
+    for entry in world.calls("gh"):
+        assert gh_is_read_only(entry["argv"]), f"dry run ran a change: gh {entry['argv']}"
+
+
+def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_project, world):
+    result = run_cli(full_project, world, "setup", "--github-repo", "octo-org/shop")
+    assert result.returncode == 0, result.stderr
+    changes = [entry["argv"] for entry in world.calls("az") if not READ_ONLY.match(az_words(entry["argv"]))]
+    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 14
+    role_targets = [
+        option_value(argv, "--assignee-object-id") for argv in changes if argv[:3] == ["role", "assignment", "create"]
+    ]
+    assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000002") == 4, "the new service principal gets 4 roles"
+
+    account = "nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14]
+    container = (
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/nimbus-tfstate/providers/Microsoft.Storage/"
+        f"storageAccounts/{account}/blobServices/default/containers/tfstate"
+    )
+    principal, me, subscription = (
+        "bbbbbbbb-0000-0000-0000-000000000002",
+        "cccccccc-0000-0000-0000-000000000003",
+        f"/subscriptions/{SUBSCRIPTION}",
+    )
+    prefix = "repo:octo-org@123456/shop@456789"
+    world.set_state(
+        {
+            "az": {
+                "groups": ["nimbus-tfstate"],
+                "containers": ["tfstate"],
+                "storage_accounts": {
+                    account: {
+                        "allowSharedKeyAccess": False,
+                        "allowBlobPublicAccess": False,
+                        "minimumTlsVersion": "TLS1_2",
+                    }
+                },
+                "blob_service": {"isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 30}},
+                "apps": ["aaaaaaaa-0000-0000-0000-000000000001"],
+                "service_principals": [principal],
+                "federated_subjects": [
+                    f"{prefix}:environment:nimbus",
+                    f"{prefix}:environment:nimbus-protected",
+                    f"{prefix}:pull_request",
+                ],
+                "role_assignments": [
+                    {"assignee": principal, "role": role, "scope": scope}
+                    for role, scope in (
+                        ("Contributor", subscription),
+                        ("Role Based Access Control Administrator", subscription),
+                        ("Storage Blob Data Contributor", container),
+                        ("Key Vault Secrets Officer", subscription),
+                    )
+                ]
+                + [{"assignee": me, "role": "Storage Blob Data Contributor", "scope": container}],
+            },
+            "gh": {
+                "variables": [
+                    {"name": "AZURE_CLIENT_ID", "value": "aaaaaaaa-0000-0000-0000-000000000001"},
+                    {"name": "AZURE_TENANT_ID", "value": "99999999-8888-7777-6666-555555555555"},
+                    {"name": "AZURE_SUBSCRIPTION_ID", "value": SUBSCRIPTION},
+                    {"name": "NIMBUS_STATE_RESOURCE_GROUP", "value": "nimbus-tfstate"},
+                    {"name": "NIMBUS_STATE_STORAGE_ACCOUNT", "value": account},
+                ],
+                "environments": {
+                    "nimbus": {},
+                    "nimbus-protected": {"protection_rules": [{"type": "required_reviewers"}]},
+                },
+            },
+        }
+    )
+    world.clear()
+    again = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
+    assert again.returncode == 0, again.stderr
+    assert [line for line in again.stdout.splitlines() if line and not line.startswith("#")] == []
+    assert "# would create: 0, already there: 21" in again.stdout
+    assert "required reviewers" not in again.stdout
+
+
+def test_setup_legacy_subjects_and_name_collisions(full_project, world):
+    legacy = run_cli(
+        full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop", "--legacy-oidc-subjects"
+    )
+    assert '"subject": "repo:octo-org/shop:environment:nimbus"' in legacy.stdout
+    assert '"subject": "repo:octo-org@123456/shop@456789:environment:nimbus"' in legacy.stdout
+    world.set_state({"az": {"name_available": False, "name_reason": "AlreadyExists"}})
+    taken = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
+    assert taken.returncode == 1 and "NIMBUS_STATE_STORAGE_ACCOUNT" in taken.stderr and taken.stdout.count("\n") <= 3
+    bad = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "not a repo")
+    assert bad.returncode == 3 and "expected OWNER/REPO" in bad.stderr
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Contract with the Terraform modules
+# --------------------------------------------------------------------------------------------------------------
+
+
+def granted_roles(terraform_dir: Path) -> set[str]:
+    """Role names the rendered Terraform assigns: `role_definition_name = "X"`, or `each.key`/`each.value` over a
+    literal `toset([...])`/list in the same resource block."""
+    roles = set()
+    for path in terraform_dir.rglob("*.tf"):
+        text = path.read_text(encoding="utf-8")
+        for block in re.finditer(r'resource\s+"azurerm_role_assignment"\s+"\w+"\s*\{(.*?)\n\}', text, re.DOTALL):
+            body = block.group(1)
+            named = re.search(r'role_definition_name\s*=\s*"([^"]+)"', body)
+            if named:
+                roles.add(named.group(1))
+            elif re.search(r"role_definition_name\s*=\s*each\.(key|value)", body):
+                listed = re.search(r"for_each\s*=\s*(?:toset\()?\[([^\]]*)\]", body)
+                assert listed, f"{path}: cannot read the roles this assignment grants:\n{body}"
+                roles.update(re.findall(r'"([^"]+)"', listed.group(1)))
+            else:
+                raise AssertionError(f"{path}: a role assignment this test cannot read:\n{body}")
+    return roles
+
+
+@pytest.mark.parametrize("name", ["fullest", "compute-functions"])  # every module that grants roles
+def test_every_role_terraform_grants_is_assignable_by_the_ci_identity(rendered, name):
+    """The CI identity's Role Based Access Control Administrator assignment is conditioned to ASSIGNABLE_ROLES;
+    a role Terraform grants outside that list would make every apply fail with AuthorizationFailed."""
+    project = rendered(name)
+    spec = importlib.util.spec_from_file_location(f"gitops_{name.replace('-', '_')}", project / "scripts" / "gitops.py")
+    gitops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gitops)
+    roles = granted_roles(project / "terraform")
+    assert {"AcrPush", "Key Vault Secrets Officer"} <= roles or "Storage Blob Data Owner" in roles, roles
+    assert roles <= set(gitops.ASSIGNABLE_ROLES), (
+        f"not assignable by the CI identity: {sorted(roles - set(gitops.ASSIGNABLE_ROLES))}"
+    )
+    assert all(role_id in gitops.rbac_condition() for role_id in gitops.ASSIGNABLE_ROLES.values())

@@ -1,0 +1,821 @@
+"""The Terraform of a rendered project: the root module (template/terraform/*.tf[.jinja]) and the compute,
+network, registry, Log Analytics and app-settings modules.
+
+Per answer set (tests/matrix.py): every .tf parses (python-hcl2), exactly the modules of `nimbus.module_list`
+are rendered, the offline validator (tests/tfcheck: azurerm 5.x schema, references, `terraform fmt`) finds
+nothing, every taggable resource is tagged, the resource providers registered are exactly the ones the
+resources need, modules configure no provider, every module variable is described and validated, and
+network = vnet puts everything behind the network. Once for all answer sets: the resource names fit every
+Azure service's rules for the longest (and shortest) project and environment names, and checkov, one process
+over every rendered project, reports no failed check. With a terraform binary on PATH, Terraform itself
+evaluates the names and the app_settings module (both need no provider, so they run offline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import hcl2
+import pytest
+
+import answers as nimbus_answers
+from conftest import ANSWER_SETS, ROOT, TEST_VERSION, tool
+from tfcheck import check_terraform_dir, load_schema
+
+TEMPLATE_TF = ROOT / "template" / "terraform"
+TEMPLATE_MODULES = TEMPLATE_TF / "modules"
+NAMES = sorted(ANSWER_SETS)
+NAMING = nimbus_answers.naming()
+TERRAFORM = shutil.which("terraform")
+needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform binary on PATH")
+
+# Modules owned by the root module's author; app_settings is a helper every project has (it creates nothing,
+# so it is not one of nimbus.module_list's services).
+HELPER_MODULES = {"app_settings"}
+ROOT_OWNED_MODULES = [
+    "app_service",
+    "container_apps",
+    "functions",
+    "network",
+    "container_registry",
+    "log_analytics",
+    "app_settings",
+]
+COMPUTE_MODULES = ["app_service", "container_apps", "functions"]
+PRIVATE_ENDPOINT_MODULES = [
+    "postgresql",
+    "mysql",
+    "sql_server",
+    "key_vault",
+    "redis",
+    "storage_blob",
+    "cosmosdb_mongodb",
+]
+TAGS = {"environment", "project", "managed-by", "nimbus-version"}
+
+# -------------------------------------------------------------------------------------------------------------
+# Azure naming rules, per key of naming.tf's name_patterns: (min length, max length, pattern, globally unique).
+# Sources: "Naming rules and restrictions for Azure resources" (learn.microsoft.com) and the azurerm validators.
+# -------------------------------------------------------------------------------------------------------------
+NAME_RULES = {
+    "resource_group": (1, 90, r"^[-\w.()]*[-\w()]$", False),
+    "identity": (3, 128, r"^[A-Za-z0-9][A-Za-z0-9_-]*$", False),
+    "log_analytics": (4, 63, r"^[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]$", False),
+    "application_insights": (1, 260, r"^[^%&\\?/]+$", False),
+    "virtual_network": (2, 64, r"^[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]$", False),
+    "service_plan": (1, 60, r"^[A-Za-z0-9-]+$", False),
+    "web_app": (2, 60, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True),
+    # 32, not 60: the Functions host ID is the name cut to 32 characters, and must stay unique.
+    "function_app": (2, 32, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True),
+    "function_storage": (3, 24, r"^[a-z0-9]+$", True),
+    "container_app_environment": (2, 60, r"^[a-z][a-z0-9-]*[a-z0-9]$", False),
+    "container_app": (2, 32, r"^[a-z][a-z0-9-]*[a-z0-9]$", False),
+    "container_registry": (5, 50, r"^[A-Za-z0-9]+$", True),
+    "key_vault": (3, 24, r"^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$", True),
+    "postgresql": (3, 63, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True),
+    "mysql": (3, 63, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True),
+    "sql_server": (1, 63, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True),
+    "redis": (1, 60, r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$", True),
+    "storage_blob": (3, 24, r"^[a-z0-9]+$", True),
+    "cosmosdb_mongodb": (3, 44, r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", True),
+}
+# Rules that also forbid two hyphens in a row.
+NO_DOUBLE_HYPHEN = {"container_app_environment", "container_app", "key_vault", "redis"}
+# Names in one global namespace: two resources of an environment must never get the same one.
+SAME_NAMESPACE = [("function_storage", "storage_blob")]
+
+# -------------------------------------------------------------------------------------------------------------
+# Resource provider namespace of each azurerm resource type (prefix match, longest first); None: registered in
+# every subscription (Microsoft.Resources, Microsoft.Authorization). Providers other than azurerm create no
+# Azure resource.
+# -------------------------------------------------------------------------------------------------------------
+RESOURCE_PROVIDERS = {
+    "azurerm_resource_group": None,
+    "azurerm_role_assignment": None,
+    "azurerm_user_assigned_identity": "Microsoft.ManagedIdentity",
+    "azurerm_log_analytics_": "Microsoft.OperationalInsights",
+    "azurerm_application_insights": "Microsoft.Insights",
+    "azurerm_monitor_": "Microsoft.Insights",
+    "azurerm_service_plan": "Microsoft.Web",
+    "azurerm_linux_web_app": "Microsoft.Web",
+    "azurerm_linux_function_app": "Microsoft.Web",
+    "azurerm_function_app_flex_consumption": "Microsoft.Web",
+    "azurerm_container_app": "Microsoft.App",
+    "azurerm_container_registry": "Microsoft.ContainerRegistry",
+    "azurerm_storage_": "Microsoft.Storage",
+    "azurerm_virtual_network": "Microsoft.Network",
+    "azurerm_subnet": "Microsoft.Network",
+    "azurerm_network_security_": "Microsoft.Network",
+    "azurerm_private_dns_zone": "Microsoft.Network",
+    "azurerm_private_endpoint": "Microsoft.Network",
+    "azurerm_postgresql_flexible_server": "Microsoft.DBforPostgreSQL",
+    "azurerm_mysql_flexible_": "Microsoft.DBforMySQL",
+    "azurerm_mssql_": "Microsoft.Sql",
+    "azurerm_key_vault": "Microsoft.KeyVault",
+    "azurerm_managed_redis": "Microsoft.Cache",
+    "azurerm_cosmosdb_": "Microsoft.DocumentDB",
+}
+NON_AZURE_PROVIDERS = ("random_", "time_")
+# Declared in every data module but created only with network = vnet (count = 0 otherwise).
+VNET_ONLY_TYPES = {"azurerm_private_endpoint"}
+# Data-plane objects: their "tags" are metadata inside the service, not Azure resource tags.
+DATA_PLANE_TYPES = {"azurerm_key_vault_secret", "azurerm_key_vault_key", "azurerm_key_vault_certificate"}
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------
+def normalise(value):
+    """python-hcl2 8.x output, simplified: labels and string literals unquoted, its "__...__" markers dropped.
+    Expressions stay "${...}"."""
+    if isinstance(value, dict):
+        return {normalise(key): normalise(item) for key, item in value.items() if not key.startswith("__")}
+    if isinstance(value, list):
+        return [normalise(item) for item in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value[1:-1]
+    return value
+
+
+@cache
+def _parse(text: str) -> dict:
+    return normalise(hcl2.loads(text))
+
+
+def parse(path: Path) -> dict:
+    return _parse(path.read_text(encoding="utf-8"))
+
+
+def unwrap(value):
+    """The text of an expression ("${x}" -> "x"); literals are returned as they are."""
+    if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+        return value[2:-1]
+    return value
+
+
+def blocks(data: dict, kind: str):
+    """Every `kind` block of a parsed file: (type, name, body) for resource / data, (label, body) otherwise."""
+    for entry in data.get(kind, []):
+        for label, body in entry.items():
+            if kind in ("resource", "data"):
+                for name, inner in body.items():
+                    yield label, name, inner
+            else:
+                yield label, body
+
+
+def tf_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.tf"))
+
+
+def module_dir_name(module: str) -> str:
+    return module if module in HELPER_MODULES else f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
+
+
+def root_module_calls(project: Path) -> dict:
+    calls = {}
+    for path in tf_files(project / "terraform"):
+        for name, body in blocks(parse(path), "module"):
+            calls[name] = body
+    return calls
+
+
+def rendered_modules(project: Path) -> list[str]:
+    return sorted(path.name for path in (project / "terraform" / "modules").iterdir() if path.is_dir())
+
+
+def module_variables(module_path: Path) -> dict:
+    return {name: body for path in tf_files(module_path) for name, body in blocks(parse(path), "variable")}
+
+
+def registered_providers(project: Path) -> tuple[str, list[str]]:
+    (provider,) = [
+        body for name, body in blocks(parse(project / "terraform" / "providers.tf"), "provider") if name == "azurerm"
+    ]
+    return provider["resource_provider_registrations"], provider["resource_providers_to_register"]
+
+
+def resource_provider_of(resource_type: str) -> str | None:
+    for prefix in sorted(RESOURCE_PROVIDERS, key=len, reverse=True):
+        if resource_type.startswith(prefix):
+            return RESOURCE_PROVIDERS[prefix]
+    raise AssertionError(f"{resource_type}: unknown resource provider, add it to RESOURCE_PROVIDERS")
+
+
+# -- naming ----------------------------------------------------------------------------------------------------
+def name_patterns() -> dict[str, str]:
+    (locals_,) = [entry for entry in parse(TEMPLATE_TF / "naming.tf")["locals"] if "name_patterns" in entry]
+    patterns = dict(locals_["name_patterns"])
+    assert patterns["resource_group"] == "${local.settings.naming.resource_group}", "the group's pattern is data"
+    patterns["resource_group"] = NAMING["resource_group"]
+    return patterns
+
+
+def expand(pattern: str, project: str, environment: str, suffix: str) -> str:
+    """What naming.tf computes, in Python."""
+    parts = {
+        "project": project,
+        "environment": environment,
+        "project_compact": project.replace("-", ""),
+        "environment_compact": environment.replace("-", ""),
+        "suffix": suffix,
+        "short_suffix": suffix[:-1],
+    }
+    name = pattern
+    for key, value in parts.items():
+        name = name.replace("{" + key + "}", value)
+    assert "{" not in name and "}" not in name, f"unknown placeholder left in {name!r}"
+    return name
+
+
+def unique_suffix(subscription_id: str, project: str, environment: str) -> str:
+    digest = hashlib.sha1(f"{subscription_id}/{project}/{environment}".encode()).hexdigest()
+    return digest[: NAMING["unique_suffix_length"]]
+
+
+def extreme_names() -> list[tuple[str, str]]:
+    """Shortest and longest project / environment names, with and without hyphens."""
+    p_min, p_max = NAMING["project_name"]["min_length"], NAMING["project_name"]["max_length"]
+    e_min, e_max = NAMING["environment"]["min_length"], NAMING["environment"]["max_length"]
+    projects = ["a" * p_min, "z" * p_max, ("ab-" * p_max)[: p_max - 1] + "9"]
+    environments = ["a" * e_min, "z" * e_max, ("a1-" * e_max)[: e_max - 1] + "9"]
+    pairs = [(project, environment) for project in projects for environment in environments]
+    for project, environment in pairs:
+        assert not nimbus_answers.check_project_name(project), project
+        assert not nimbus_answers.check_name("environment", environment, NAMING["environment"]), environment
+    return pairs
+
+
+def test_every_name_pattern_has_an_azure_rule():
+    assert set(name_patterns()) == set(NAME_RULES)
+
+
+@pytest.mark.parametrize("key", sorted(NAME_RULES))
+def test_name_fits_its_azure_rule_for_the_extreme_project_and_environment_names(key):
+    minimum, maximum, pattern, global_name = NAME_RULES[key]
+    template = name_patterns()[key]
+    assert re.search(r"\{(project|project_compact)\}", template), f"{key}: the name must hold the project"
+    assert re.search(r"\{(environment|environment_compact)\}", template), f"{key}: the name must hold the environment"
+    if global_name:
+        assert re.search(r"\{(suffix|short_suffix)\}", template), f"{key}: a global name needs the unique suffix"
+    for project, environment in extreme_names():
+        # Worst case for every rule: the suffix is any hex string of its length.
+        for suffix in ("f" * NAMING["unique_suffix_length"], "0" * NAMING["unique_suffix_length"]):
+            name = expand(template, project, environment, suffix)
+            assert minimum <= len(name) <= maximum, f"{key}: {name!r} has {len(name)} characters ({minimum}-{maximum})"
+            assert re.fullmatch(pattern, name), f"{key}: {name!r} does not match {pattern}"
+            if key in NO_DOUBLE_HYPHEN:
+                assert "--" not in name, f"{key}: {name!r} has two hyphens in a row"
+
+
+def test_names_sharing_a_global_namespace_never_collide():
+    patterns = name_patterns()
+    for first, second in SAME_NAMESPACE:
+        for project, environment in extreme_names():
+            suffix = unique_suffix("00000000-0000-0000-0000-000000000000", project, environment)
+            assert expand(patterns[first], project, environment, suffix) != expand(
+                patterns[second], project, environment, suffix
+            )
+
+
+def test_naming_tf_substitutes_exactly_the_placeholders_the_patterns_use():
+    """Static link between expand() and naming.tf, for machines without terraform (see the terraform test)."""
+    text = (TEMPLATE_TF / "naming.tf").read_text(encoding="utf-8")
+    names_expression = text[text.index("  names = {") :]
+    substituted = set(re.findall(r'"\{(\w+)\}", local\.name_parts\.(\w+)', names_expression))
+    assert all(placeholder == part for placeholder, part in substituted)
+    used = {placeholder for pattern in name_patterns().values() for placeholder in re.findall(r"\{(\w+)\}", pattern)}
+    (locals_,) = [entry for entry in parse(TEMPLATE_TF / "naming.tf")["locals"] if "name_parts" in entry]
+    parts = set(locals_["name_parts"])
+    assert used <= {placeholder for placeholder, _ in substituted} == parts
+
+
+@needs_terraform
+def test_terraform_computes_the_names_python_expects(tmp_path):
+    """Terraform evaluates naming.tf (and the environment validation of variables.tf) for real: no provider is
+    needed once the subscription ID is given as a local."""
+    subscription_id = "5f3c1d2e-0000-4000-8000-123456789abc"
+    project, environment = "z" * NAMING["project_name"]["max_length"], "a1-b2-c9"
+    shutil.copy(TEMPLATE_TF / "naming.tf", tmp_path)
+    shutil.copy(TEMPLATE_TF / "variables.tf", tmp_path)
+    (tmp_path / "nimbus.json").write_text(json.dumps({"project": project, "region": "eastus", "naming": NAMING}))
+    (tmp_path / "stub.tf").write_text(f'locals {{\n  subscription_id = "{subscription_id}"\n}}\n')
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
+
+    def console(value: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [TERRAFORM, "console", f"-var=environment={value}"],
+            input="jsonencode(local.names)\n",
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+
+    result = console(environment)
+    assert result.returncode == 0, result.stderr
+    computed = json.loads(json.loads(result.stdout.strip()))
+    suffix = unique_suffix(subscription_id, project, environment)
+    expected = {key: expand(pattern, project, environment, suffix) for key, pattern in name_patterns().items()}
+    assert computed == expected
+    for invalid in ("a--b", "9abc", "abcdefghi", "ab-", "Alice"):
+        result = console(invalid)
+        assert result.returncode != 0 and "is not allowed" in result.stderr, invalid
+
+
+def variable_regexes(variables: dict, variable: str) -> list[str]:
+    """Regular expressions that a module's validation of `variable` applies to it (can(regex("...", var.x)))."""
+    found = []
+    for validation in variables.get(variable, {}).get("validation", []):
+        condition = str(unwrap(validation["condition"]))
+        for literal in re.findall(r'regex\("((?:[^"\\]|\\.)*)",\s*var\.' + variable + r"\)", condition):
+            found.append(json.loads(f'"{literal}"'))
+    return found
+
+
+@pytest.mark.parametrize("name", ["fullest", "longest-project-name", "docker-functions", "pairwise-01"])
+def test_modules_accept_the_longest_names_the_root_passes(rendered, name):
+    """Each module's own validation of a name it gets from local.names accepts the longest such name."""
+    project = rendered(name)
+    patterns = name_patterns()
+    longest_project, longest_environment = (
+        "z" * NAMING["project_name"]["max_length"],
+        "z" * NAMING["environment"]["max_length"],
+    )
+    checked = 0
+    for module, call in root_module_calls(project).items():
+        variables = module_variables(project / "terraform" / "modules" / module)
+        for argument, value in call.items():
+            reference = re.fullmatch(r"local\.names\.(\w+)", str(unwrap(value)))
+            if not reference:
+                continue
+            full = expand(patterns[reference.group(1)], longest_project, longest_environment, "ffff")
+            for regex in variable_regexes(variables, argument):
+                checked += 1
+                assert re.search(regex, full), f"module {module}: {argument} = {full!r} fails its validation {regex}"
+    assert checked > 0
+
+
+# -- per answer set --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_every_tf_file_parses_and_no_jinja_is_left(rendered, name):
+    terraform = rendered(name) / "terraform"
+    files = sorted(terraform.rglob("*.tf"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert "{{" not in text and "{%" not in text, f"{path}: Jinja left in a rendered file"
+        hcl2.loads(text)
+    assert not list(terraform.rglob("*.jinja"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_exactly_the_selected_modules_are_rendered(rendered, name):
+    expected = set(nimbus_answers.modules_for(ANSWER_SETS[name])) | HELPER_MODULES
+    project = rendered(name)
+    assert set(rendered_modules(project)) == expected
+    # ... and the root module calls each of them once.
+    sources = [str(unwrap(call["source"])) for call in root_module_calls(project).values()]
+    assert sorted(sources) == sorted(f"./modules/{module}" for module in expected)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_offline_validate_and_fmt(rendered, name):
+    """azurerm 5.x schema, module calls, references, sensitive outputs and `terraform fmt` (tests/tfcheck)."""
+    assert check_terraform_dir(rendered(name) / "terraform") == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_terraform_settings_and_backend(rendered, name):
+    (settings,) = parse(rendered(name) / "terraform" / "terraform.tf")["terraform"]
+    assert settings["required_version"] == ">= 1.9"
+    # The root declares azurerm only: random and time come with the modules that use them.
+    assert settings["required_providers"] == [{"azurerm": {"source": "hashicorp/azurerm", "version": ">= 5.0, < 6.0"}}]
+    # Partial backend configuration with Entra ID auth, only with gitops (values come from -backend-config).
+    expected = [{"azurerm": {"use_azuread_auth": True}}] if ANSWER_SETS[name]["gitops"] else []
+    assert settings.get("backend", []) == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_taggable_resource_is_tagged(rendered, name):
+    project = rendered(name)
+    schema = load_schema()
+    (tags,) = [entry["tags"] for entry in parse(project / "terraform" / "main.tf")["locals"] if "tags" in entry]
+    assert set(tags) == TAGS
+    assert tags["nimbus-version"] == TEST_VERSION
+    assert tags["managed-by"] == "nimbus"
+    directories = [project / "terraform"] + [project / "terraform" / "modules" / m for m in rendered_modules(project)]
+    for directory in directories:
+        expected = "local.tags" if directory.name == "terraform" else "var.tags"
+        for path in tf_files(directory):
+            for resource_type, resource_name, body in blocks(parse(path), "resource"):
+                node = schema.resource(resource_type)
+                if node is None or "tags" not in node["attributes"] or resource_type in DATA_PLANE_TYPES:
+                    continue
+                assert unwrap(body.get("tags")) == expected, f"{path}: {resource_type}.{resource_name} is not tagged"
+    for module, call in root_module_calls(project).items():
+        if "tags" in module_variables(project / "terraform" / "modules" / module):
+            assert unwrap(call.get("tags")) == "local.tags", f"module {module} does not get the tags"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_registered_resource_providers_are_exactly_the_ones_used(rendered, name):
+    project = rendered(name)
+    mode, registered = registered_providers(project)
+    assert mode == "none", "the provider must register nothing beyond resource_providers_to_register"
+    assert registered == sorted(registered) and len(set(registered)) == len(registered)
+    needed = set()
+    for path in (project / "terraform").rglob("*.tf"):
+        for resource_type, _, _ in blocks(parse(path), "resource"):
+            if resource_type.startswith(NON_AZURE_PROVIDERS):
+                continue
+            if resource_type in VNET_ONLY_TYPES and ANSWER_SETS[name]["network"] != "vnet":
+                continue
+            provider = resource_provider_of(resource_type)
+            if provider:
+                needed.add(provider)
+    # A delegated subnet needs the delegating service's provider even without a resource of it (Flex Consumption
+    # apps are Microsoft.Web resources in a subnet delegated to Microsoft.App/environments).
+    network = root_module_calls(project).get("network")
+    if network:
+        needed.add(str(unwrap(network["app_subnet_delegation"])).split("/")[0])
+    assert set(registered) == needed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_modules_configure_no_provider_and_describe_and_validate_every_variable(rendered, name):
+    project = rendered(name)
+    for module in rendered_modules(project):
+        directory = project / "terraform" / "modules" / module
+        assert (directory / "README.md").is_file(), f"{module}: README.md missing"
+        for path in tf_files(directory):
+            data = parse(path)
+            assert "provider" not in data, f"{path}: modules must not configure providers"
+            for entry in data.get("terraform", []):
+                assert "backend" not in entry and "cloud" not in entry, f"{path}: a module has no backend"
+            for variable, body in blocks(data, "variable"):
+                assert "type" in body, f"{module}: variable {variable} has no type"
+                assert str(unwrap(body.get("description", ""))).strip(), (
+                    f"{module}: variable {variable} has no description"
+                )
+                assert body.get("validation"), f"{module}: variable {variable} has no validation"
+            for output, body in blocks(data, "output"):
+                assert str(unwrap(body.get("description", ""))).strip(), f"{module}: output {output} has no description"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_network_mode_is_applied_to_every_service(rendered, name):
+    """network = vnet: the app joins the network through a subnet delegated for its compute, every data service
+    gets a private endpoint with its DNS zone, Key Vault admits the deployer; network = public: no network at all."""
+    answers = ANSWER_SETS[name]
+    project = rendered(name)
+    calls = root_module_calls(project)
+    main = (project / "terraform" / "main.tf").read_text(encoding="utf-8")
+    compute = answers["compute"]
+    if answers["network"] == "public":
+        assert "network" not in calls and "module.network" not in main
+        return
+    network = calls["network"]
+    docker = nimbus_answers.runtimes()[answers["runtime"]]["family"] == "docker"
+    web = compute == "app_service" or (compute == "functions" and docker)
+    assert unwrap(network["app_subnet_delegation"]) == (
+        "Microsoft.Web/serverFarms" if web else "Microsoft.App/environments"
+    )
+    if compute == "container_apps":
+        assert unwrap(calls[compute]["infrastructure_subnet"]) == {"id": "${module.network.app_subnet_id}"}
+        assert unwrap(network["allow_https_inbound_to_app_subnet"]) is True
+    else:
+        assert unwrap(calls[compute]["vnet_integration"]) == {"subnet_id": "${module.network.app_subnet_id}"}
+    for module in PRIVATE_ENDPOINT_MODULES:
+        if module in calls:
+            endpoint = json.dumps(calls[module].get("private_endpoint"))
+            assert "module.network.private_endpoint_subnet_id" in endpoint, f"{module}: no private endpoint"
+            assert f"local.private_dns_zones.{module}" in endpoint, f"{module}: no private DNS zone"
+    if "key_vault" in calls:
+        assert unwrap(calls["key_vault"]["allowed_ip_ranges"]) == "var.deployer_ip_ranges"
+    if "functions" in calls:
+        assert unwrap(network["app_subnet_service_endpoints"]) == ["Microsoft.Storage"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_outputs_for_the_deploy_steps(rendered, name):
+    answers = ANSWER_SETS[name]
+    outputs = {
+        output: body
+        for path in tf_files(rendered(name) / "terraform")
+        for output, body in blocks(parse(path), "output")
+    }
+    for required in (
+        "resource_group_name",
+        "app_name",
+        "app_url",
+        "compute",
+        "container_registry_name",
+        "container_registry_login_server",
+        "container_image_repository",
+        "environment",
+    ):
+        assert required in outputs, f"output {required} missing"
+    assert unwrap(outputs["compute"]["value"]) == answers["compute"]
+    assert unwrap(outputs["app_name"]["value"]) == f"module.{answers['compute']}.name"
+    registry = unwrap(outputs["container_registry_login_server"]["value"])
+    if nimbus_answers.needs_container_registry(answers):
+        assert registry == "module.container_registry.login_server"
+    else:
+        assert registry is None
+
+
+# -- the root-owned modules, from the template ---------------------------------------------------------------
+@pytest.mark.parametrize("module", ROOT_OWNED_MODULES)
+def test_root_owned_module_readme_documents_its_interface_and_skips(module):
+    directory = TEMPLATE_MODULES / module_dir_name(module)
+    readme = (directory / "README.md").read_text(encoding="utf-8")
+    for path in tf_files(directory):
+        data = parse(path)
+        for name, _ in list(blocks(data, "variable")) + list(blocks(data, "output")):
+            assert f"`{name}`" in readme, f"{module}: README.md does not document {name}"
+        for check, reason in re.findall(r"#checkov:skip=([A-Z0-9_]+):(.*)", path.read_text(encoding="utf-8")):
+            assert len(reason.strip()) >= 40, f"{module}: skip {check} needs a real reason"
+
+
+def test_container_app_keeps_deployed_images():
+    main = (TEMPLATE_MODULES / module_dir_name("container_apps") / "main.tf").read_text(encoding="utf-8")
+    (app,) = [body for kind, name, body in blocks(_parse(main), "resource") if kind == "azurerm_container_app"]
+    (lifecycle,) = app["lifecycle"]
+    assert unwrap(lifecycle["ignore_changes"]) == ["${template[0].container[0].image}"]
+
+
+# -- checkov, one process over every rendered project ---------------------------------------------------------
+@pytest.mark.slow
+def test_checkov_reports_no_failed_check_on_any_rendered_project(rendered, tmp_path):
+    for name in NAMES:
+        shutil.copytree(rendered(name) / "terraform", tmp_path / name)
+    result = subprocess.run(
+        [
+            tool("checkov"),
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--compact",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert result.stdout, result.stderr
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    assert reports and all(entry.get("check_type") == "terraform" for entry in reports)
+    failed = sorted(
+        {
+            f"{check['check_id']} {check['resource']} ({check['file_path'].split('/', 2)[-1]})"
+            for entry in reports
+            for check in entry["results"]["failed_checks"]
+        }
+    )
+    assert failed == []
+    assert sum(entry["summary"]["resource_count"] for entry in reports) > 0
+    # Every skip of the root-owned modules was needed by some project (a stale skip hides nothing but misleads).
+    applied = {
+        (check["check_id"], ".".join(check["resource"].split(".")[-2:]))
+        for entry in reports
+        for check in entry["results"]["skipped_checks"]
+    }
+    declared = set()
+    for module in ROOT_OWNED_MODULES:
+        current = None
+        for line in (TEMPLATE_MODULES / module_dir_name(module) / "main.tf").read_text(encoding="utf-8").splitlines():
+            header = re.match(r'resource "(\w+)" "(\w+)"', line)
+            current = f"{header.group(1)}.{header.group(2)}" if header else current
+            skip = re.search(r"#checkov:skip=([A-Z0-9_]+):", line)
+            if skip:
+                declared.add((skip.group(1), current))
+    assert declared <= applied, sorted(declared - applied)
+
+
+# -- Terraform itself on the app_settings module (no provider, so it runs offline) ---------------------------
+APP_SETTINGS_CASE = """
+module "app_settings_%(key)s" {
+  source = "./app_settings"
+
+  runtime            = "%(runtime)s"
+  identity_client_id = "11111111-1111-1111-1111-111111111111"
+  database = {
+    engine        = "postgresql"
+    host          = "db.example"
+    port          = 5432
+    database_name = "app"
+    username      = "appadmin"
+    password      = var.password
+    jdbc_url      = "jdbc:postgresql://db.example:5432/app?sslmode=require"
+  }
+  redis = {
+    host       = "cache.example"
+    port       = 10000
+    auth_mode  = "%(redis_auth)s"
+    username   = "22222222-2222-2222-2222-222222222222"
+    access_key = %(access_key)s
+  }
+  mongodb              = { connection_string = var.password, database_name = "app" }
+  storage_blob         = { blob_endpoint = "https://st.example/", container_name = "files" }
+  application_insights = { connection_string = var.password }
+  key_vault            = %(key_vault)s
+}
+
+# Stands in for modules/key_vault: stores the secrets and hands their URIs back, like the root module does
+# (a dependency cycle would fail the plan).
+module "vault_%(key)s" {
+  source = "./vault"
+
+  secrets = module.app_settings_%(key)s.secrets
+}
+
+# Not sensitive: the app_settings module must keep secrets out of these two.
+output "app_settings_%(key)s" {
+  value = module.app_settings_%(key)s.app_settings
+}
+
+output "secret_environment_variables_%(key)s" {
+  value = module.app_settings_%(key)s.secret_environment_variables
+}
+
+output "secret_app_settings_%(key)s" {
+  value     = module.app_settings_%(key)s.secret_app_settings
+  sensitive = true
+}
+
+output "container_app_secrets_%(key)s" {
+  value     = module.app_settings_%(key)s.container_app_secrets
+  sensitive = true
+}
+"""
+
+APP_SETTINGS_PASSWORD = """
+variable "password" {
+  type      = string
+  sensitive = true
+  default   = "p@ss:w/rd"
+}
+"""
+
+FAKE_VAULT = """
+variable "secrets" {
+  type      = map(string)
+  sensitive = true
+}
+
+output "secret_uris" {
+  value = { for name in nonsensitive(toset(keys(var.secrets))) : name => "https://vault.example/secrets/${name}" }
+}
+"""
+
+RUNTIMES = ["spring", "quarkus", "micronaut", "java", "dotnet", "nodejs", "python", "docker"]
+
+
+CASES = [
+    (runtime, vault, redis_auth)
+    for runtime in RUNTIMES
+    for vault in ("public", "vault")
+    for redis_auth in ("entra_id", "access_key")
+]
+
+
+@pytest.fixture(scope="module")
+def app_settings_plan(tmp_path_factory) -> dict:
+    """One plan over every runtime x (with, without Key Vault) x Redis auth mode: outputs by kind, then case."""
+    work = tmp_path_factory.mktemp("app-settings")
+    shutil.copytree(TEMPLATE_MODULES / "app_settings", work / "app_settings")
+    (work / "vault").mkdir()
+    (work / "vault" / "main.tf").write_text(FAKE_VAULT)
+    cases = [APP_SETTINGS_PASSWORD]
+    for runtime, vault, redis_auth in CASES:
+        key = f"{runtime}_{vault}_{redis_auth}"
+        cases.append(
+            APP_SETTINGS_CASE
+            % {
+                "key": key,
+                "runtime": runtime,
+                "redis_auth": redis_auth,
+                "access_key": "var.password" if redis_auth == "access_key" else "null",
+                "key_vault": f"{{ secret_uris = module.vault_{key}.secret_uris }}" if vault == "vault" else "null",
+            }
+        )
+    (work / "main.tf").write_text("\n".join(cases))
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
+    for command in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-out=plan.bin"]):
+        result = subprocess.run(
+            [TERRAFORM, *command], cwd=work, capture_output=True, text=True, timeout=300, env=env, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    shown = subprocess.run(
+        [TERRAFORM, "show", "-json", "plan.bin"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    outputs = json.loads(shown.stdout)["planned_values"]["outputs"]
+    plan: dict = {}
+    for name, output in outputs.items():
+        kind, runtime, vault, redis_auth = re.fullmatch(
+            rf"(\w+)_({'|'.join(RUNTIMES)})_(public|vault)_(entra_id|access_key)", name
+        ).groups()
+        plan.setdefault(kind, {})[f"{runtime}-{vault}-{redis_auth}"] = output["value"]
+        if kind in ("app_settings", "secret_environment_variables"):
+            assert not output.get("sensitive"), f"{name} is sensitive: a secret reached it"
+    return plan
+
+
+EXPECTED_SETTINGS = {
+    "spring": (
+        {
+            "SPRING_DATASOURCE_URL",
+            "SPRING_DATASOURCE_USERNAME",
+            "SPRING_DATA_REDIS_HOST",
+            "SPRING_DATA_MONGODB_DATABASE",
+            "SPRING_CLOUD_AZURE_STORAGE_BLOB_ENDPOINT",
+        },
+        {"SPRING_DATASOURCE_PASSWORD", "SPRING_DATA_MONGODB_URI"},
+    ),
+    "quarkus": (
+        {"QUARKUS_DATASOURCE_JDBC_URL", "QUARKUS_DATASOURCE_USERNAME", "QUARKUS_MONGODB_DATABASE"},
+        {"QUARKUS_DATASOURCE_PASSWORD", "QUARKUS_MONGODB_CONNECTION_STRING"},
+    ),
+    "micronaut": (
+        {"DATASOURCES_DEFAULT_URL", "DATASOURCES_DEFAULT_USERNAME"},
+        {"DATASOURCES_DEFAULT_PASSWORD", "MONGODB_URI"},
+    ),
+    "java": (
+        {"DATABASE_URL", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "REDIS_HOST"},
+        {"DATABASE_PASSWORD", "MONGODB_URI"},
+    ),
+    "dotnet": ({"DATABASE_HOST", "DATABASE_USER"}, {"DATABASE_PASSWORD", "DATABASE_URL", "ConnectionStrings__Default"}),
+    "nodejs": ({"DATABASE_HOST", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "DATABASE_URL", "MONGODB_URI"}),
+    "python": ({"DATABASE_HOST", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "DATABASE_URL", "MONGODB_URI"}),
+    "docker": ({"DATABASE_HOST", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "DATABASE_URL", "MONGODB_URI"}),
+}
+REDIS_BY_MODE = {  # runtime style -> (setting without secret with Entra ID, setting carrying the key otherwise)
+    "spring": ("SPRING_DATA_REDIS_USERNAME", "SPRING_DATA_REDIS_PASSWORD"),
+    "quarkus": ("QUARKUS_REDIS_HOSTS", "QUARKUS_REDIS_HOSTS"),
+    "micronaut": ("REDIS_URI", "REDIS_URI"),
+}
+
+
+@needs_terraform
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_app_settings_names_and_secrets_per_runtime(app_settings_plan, runtime):
+    plain_expected, secret_expected = EXPECTED_SETTINGS[runtime]
+    for vault in ("public", "vault"):
+        for redis_auth in ("entra_id", "access_key"):
+            key = f"{runtime}-{vault}-{redis_auth}"
+            plain = app_settings_plan["app_settings"][key]
+            secret_names = app_settings_plan["secret_environment_variables"][key]
+            secret_values = app_settings_plan["secret_app_settings"][key]
+            container_secrets = app_settings_plan["container_app_secrets"][key]
+            assert plain["AZURE_CLIENT_ID"] == "11111111-1111-1111-1111-111111111111"
+            assert plain_expected <= set(plain), key
+            assert secret_expected | {"APPLICATIONINSIGHTS_CONNECTION_STRING"} <= set(secret_names), key
+            assert not set(plain) & set(secret_names), f"{key}: a setting is both plain and secret"
+            assert "p@ss" not in json.dumps(plain), f"{key}: a secret leaked into the plain settings"
+            assert plain["AZURE_STORAGE_BLOB_ENDPOINT"] == "https://st.example/"
+            assert set(secret_values) == set(secret_names)
+            assert set(container_secrets) == set(secret_names.values())
+            for setting, secret in secret_names.items():
+                assert re.fullmatch(r"[a-z0-9-]+", secret), secret
+                if vault == "vault":
+                    assert (
+                        secret_values[setting]
+                        == f"@Microsoft.KeyVault(SecretUri=https://vault.example/secrets/{secret})"
+                    )
+                    assert container_secrets[secret] == {
+                        "value": None,
+                        "key_vault_secret_id": f"https://vault.example/secrets/{secret}",
+                    }
+                else:
+                    assert "@Microsoft.KeyVault" not in secret_values[setting]
+                    assert container_secrets[secret]["value"] == secret_values[setting]
+            style_entra, style_key = REDIS_BY_MODE.get(runtime, ("REDIS_URL", "REDIS_URL"))
+            if redis_auth == "entra_id":
+                assert style_entra in plain and not any(name.startswith(("redis",)) for name in secret_names.values())
+            else:
+                assert style_key in secret_names
+    if runtime in ("nodejs", "python", "docker", "dotnet"):
+        url = app_settings_plan["secret_app_settings"][f"{runtime}-public-entra_id"]["DATABASE_URL"]
+        assert url == "postgresql://appadmin:p%40ss%3Aw%2Frd@db.example:5432/app?sslmode=require"

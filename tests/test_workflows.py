@@ -1,0 +1,494 @@
+"""The GitOps layer's GitHub Actions workflows: valid for every configuration, least privilege, and doing what they
+promise when their `run:` steps are executed against fake az/gh/terraform (see tests/gitops_support.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+import jinja2.nodes
+import pytest
+import yaml
+
+from conftest import ANSWER_SETS, ROOT, render, tool
+from gitops_support import (
+    DEPLOYER_IP,
+    FakeWorld,
+    WorkflowRun,
+    backend_settings,
+    gzip_bytes,
+    load_workflow,
+    option_value,
+)
+from matrix import make
+
+sys.path.insert(0, str(ROOT / "hooks"))
+import answers as nimbus_answers  # noqa: E402
+
+sys.path.pop(0)
+
+GITHUB_TEMPLATE = ROOT / "template" / "{% if gitops %}.github{% endif %}"
+WORKFLOWS = ["environment.yml", "environment-destroy.yml", "environment-plan.yml", "drift.yml"]
+ACTION = Path(".github") / "actions" / "nimbus-setup" / "action.yml"
+PINNED = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@v\d+\.\d+\.\d+$")
+# What the workflow templates may depend on; test_templates_read_only_the_signature proves it, so rendering one
+# answer set per signature lints the workflows of every configuration.
+SIGNATURE_ANSWERS = {"compute", "env_branch_prefix"}
+SIGNATURE_DERIVED = {"runtime_family", "java_build_tool", "container_registry", "runtime_version"}
+# Combinations of compute and runtime family the shared answer sets do not render with gitops.
+EXTRA_SETS = {
+    "extra-functions-dotnet": make(compute="functions", runtime="dotnet"),
+    "extra-containerapps-python": make(compute="container_apps", runtime="python"),
+}
+
+
+def signature(answers: dict) -> tuple:
+    derived = nimbus_answers.derive(answers)
+    return tuple(answers.get(key) for key in sorted(SIGNATURE_ANSWERS)) + tuple(
+        derived[key] for key in sorted(SIGNATURE_DERIVED)
+    )
+
+
+def representatives() -> dict[str, dict]:
+    """One answer set per distinct signature, preferring sets other tests render too (the render cache is shared)."""
+    preferred = ("compute-app_service", "fullest", "prefix-slash", "compute-container_apps", "compute-functions")
+    candidates = {name: answers for name, answers in ANSWER_SETS.items() if answers["gitops"]}
+    chosen: dict[tuple, str] = {}
+    for name in sorted(candidates, key=lambda name: (name not in preferred, list(candidates).index(name))):
+        chosen.setdefault(signature(candidates[name]), name)
+    for name, answers in EXTRA_SETS.items():
+        chosen.setdefault(signature(answers), name)
+    return {name: ANSWER_SETS.get(name) or EXTRA_SETS[name] for name in chosen.values()}
+
+
+REPRESENTATIVES = representatives()
+
+
+@pytest.fixture(scope="module")
+def project_of(rendered, template_repo, tmp_path_factory):
+    """`project_of(name)`: a rendered project, from the shared cache or (extra sets) rendered here once."""
+    extra: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name in ANSWER_SETS:
+            return rendered(name)
+        if name not in extra:
+            extra[name] = render(template_repo, tmp_path_factory.mktemp(name) / "project", EXTRA_SETS[name])
+        return extra[name]
+
+    return get
+
+
+def tool_env() -> dict:
+    # The venv's own actionlint and shellcheck first: actionlint runs shellcheck on every `run:` script.
+    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Static checks
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_templates_read_only_the_signature():
+    """The workflow templates use only compute, the branch prefix and derived flags (docs/architecture.md), so one
+    render per signature covers every configuration; path names depend on `gitops` alone."""
+    environment = jinja2.Environment()
+    sources = sorted(GITHUB_TEMPLATE.rglob("*.jinja"))
+    assert {path.name for path in sources} == {name + ".jinja" for name in WORKFLOWS}
+    for path in sources:
+        tree = environment.parse(path.read_text(encoding="utf-8"))
+        names = jinja2.meta.find_undeclared_variables(tree)
+        assert names <= SIGNATURE_ANSWERS | {"nimbus"}, (path.name, names)
+        attributes = {
+            node.attr for node in tree.find_all(jinja2.nodes.Getattr) if getattr(node.node, "name", "") == "nimbus"
+        }
+        assert attributes <= SIGNATURE_DERIVED, (path.name, attributes)
+    assert not list((GITHUB_TEMPLATE / "actions").rglob("*.jinja")), "the composite action is copied verbatim"
+
+
+def test_no_gitops_project_has_no_workflows_and_no_script(rendered):
+    project = rendered("no-gitops")
+    assert not (project / ".github").exists()
+    assert not (project / "scripts").exists()
+
+
+def check_shape(project: Path, answers: dict) -> None:
+    """Triggers use the branch prefix; actions are pinned to full versions; run scripts never interpolate ${{ }};
+    permissions are least privilege: read-only at the top, id-token only where a job signs in, pull-requests
+    and issues only on the jobs that write them; every job that signs in (but PR plans) runs in a GitHub
+    Environment, whose name is its OIDC subject."""
+    prefix = answers["env_branch_prefix"]
+    documents = {workflow: load_workflow(project / ".github" / "workflows" / workflow) for workflow in WORKFLOWS}
+    assert documents["environment.yml"]["on"] == {"push": {"branches": [f"{prefix}**"]}}
+    assert documents["environment-plan.yml"]["on"] == {"pull_request": {"branches": [f"{prefix}**"]}}
+    assert list(documents["environment-destroy.yml"]["on"]) == ["delete"]
+    assert set(documents["drift.yml"]["on"]) == {"schedule", "workflow_dispatch"}
+    action = yaml.safe_load((project / ACTION).read_text(encoding="utf-8"))
+    every_uses = [step["uses"] for step in action["runs"]["steps"] if "uses" in step]
+    for workflow, document in documents.items():
+        assert document["permissions"] == {"contents": "read"}, workflow
+        for job_id, job in document["jobs"].items():
+            where = f"{project.name}: {workflow}/{job_id}"
+            steps = job.get("steps") or []
+            every_uses += [step["uses"] for step in steps if "uses" in step]
+            for step in steps:
+                assert "${{" not in step.get("run", ""), f"{where}: expression inside a run script"
+            permissions = job.get("permissions", {})
+            signs_in = any(step.get("uses") == "./.github/actions/nimbus-setup" for step in steps)
+            assert (permissions.get("id-token") == "write") == signs_in, where
+            assert permissions.get("pull-requests") is None or job_id == "comment", where
+            assert permissions.get("issues") is None or job_id == "report", where
+            assert permissions.get("contents", "read") == "read", where
+            if signs_in and not (workflow == "environment-plan.yml" and job_id == "plan"):
+                assert job.get("environment"), f"{where} signs in outside a GitHub Environment"
+    for uses in every_uses:
+        assert uses.startswith("./") or PINNED.match(uses), f"{uses} is not pinned to a full version"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# actionlint (with shellcheck) and the GitHub JSON schemas, over every configuration
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shard", [0, 1])
+def test_every_configuration_lints_clean_and_keeps_the_rules(project_of, tmp_path, shard):
+    """For the workflows of every configuration: the rules of check_shape, then zero findings from actionlint
+    (which runs shellcheck on every script and checks the local action's inputs) and from check-jsonschema's
+    workflow, action and Dependabot schemas. Two shards so that two workers share the renders; identical renders
+    are linted once; each linted copy sits in a folder with .git so that actionlint resolves ./.github/actions."""
+    names = sorted(REPRESENTATIVES)[shard::2]
+    seen: dict[str, Path] = {}
+    for name in names:
+        project = project_of(name)
+        check_shape(project, REPRESENTATIVES[name])
+        files = [project / ".github" / "workflows" / workflow for workflow in WORKFLOWS] + [project / ACTION]
+        key = "".join(path.read_text(encoding="utf-8") for path in files)
+        if key in seen:
+            continue
+        copy = tmp_path / name
+        (copy / ".git").mkdir(parents=True)
+        shutil.copytree(project / ".github", copy / ".github")
+        seen[key] = copy
+    workflows = [str(copy / ".github" / "workflows" / workflow) for copy in seen.values() for workflow in WORKFLOWS]
+    actions = [str(copy / ACTION) for copy in seen.values()]
+    dependabot = [str(copy / ".github" / "dependabot.yml") for copy in seen.values()]
+    assert len(seen) >= 5, "each shard holds several distinct configurations"
+
+    lint = subprocess.run([tool("actionlint"), "-no-color", *workflows], capture_output=True, text=True, env=tool_env())
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
+    schemas = (
+        ("vendor.github-workflows", workflows),
+        ("vendor.github-actions", actions),
+        ("vendor.dependabot", dependabot),
+    )
+    for schema, files in schemas:
+        result = subprocess.run(
+            [tool("check-jsonschema"), "--builtin-schema", schema, *files],
+            capture_output=True,
+            text=True,
+            env=tool_env(),
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_would_report_a_broken_script(tmp_path):
+    """The lint above is not vacuous: the same call reports an unquoted variable and a misspelt action input."""
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(GITHUB_TEMPLATE / "actions", tmp_path / ".github" / "actions")
+    workflow = tmp_path / ".github" / "workflows" / "broken.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: ./.github/actions/nimbus-setup\n"
+        "        with:\n          envirnment: alice\n      - run: echo $HOME\n",
+        encoding="utf-8",
+    )
+    lint = subprocess.run(
+        [tool("actionlint"), "-no-color", str(workflow)], capture_output=True, text=True, env=tool_env()
+    )
+    assert lint.returncode == 1
+    assert "SC2086" in lint.stdout and 'input "envirnment" is not defined' in lint.stdout
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Contracts with the Terraform root module
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["compute-app_service", "fullest"])
+def test_workflows_read_only_declared_terraform_outputs(project_of, name):
+    """Every Terraform output the deploy job reads is declared by the root module (once it declares outputs)."""
+    project = project_of(name)
+    outputs_tf = project / "terraform" / "outputs.tf"
+    if not outputs_tf.exists():
+        pytest.skip("the root module declares no outputs yet")
+    declared = set(re.findall(r'^output\s+"([^"]+)"', outputs_tf.read_text(encoding="utf-8"), re.MULTILINE))
+    read = set(
+        re.findall(r"steps\.outputs\.outputs\.([a-z_]+)", (project / ".github/workflows/environment.yml").read_text())
+    )
+    assert read and read <= declared, f"read but not declared: {sorted(read - declared)}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Executing the jobs
+# --------------------------------------------------------------------------------------------------------------
+
+
+def terraform_calls(world: FakeWorld, command: str) -> list[list[str]]:
+    return [argv for argv in world.argvs("terraform") if argv[1:2] == [command]]
+
+
+@pytest.fixture
+def world(tmp_path):
+    return FakeWorld(tmp_path / "world")
+
+
+def push(project: Path, world: FakeWorld, tmp_path: Path, branch: str, artifacts: dict) -> WorkflowRun:
+    run = WorkflowRun(
+        project,
+        "environment.yml",
+        world,
+        tmp_path,
+        event_name="push",
+        event={},
+        ref=f"refs/heads/{branch}",
+        artifacts=artifacts,
+    )
+    # build needs the real toolchains (mvn, npm, docker...): its artifact is provided instead of built.
+    run.run(skip={"build": {}})
+    return run
+
+
+def test_push_plans_applies_the_saved_plan_and_deploys(project_of, world, tmp_path):
+    project = project_of("compute-app_service")  # my-app, App Service, Spring Boot with Maven
+    world.set_state(
+        {
+            "terraform": {
+                "changes": [
+                    {"address": "azurerm_resource_group.this", "change": {"actions": ["create"]}},
+                    {"address": "module.app_service.azurerm_linux_web_app.this", "change": {"actions": ["update"]}},
+                ]
+            }
+        }
+    )
+    run = push(project, world, tmp_path, "env-alice", {"app": {"app.jar": b"jar"}})
+    jobs = run.jobs
+    assert {job: jobs[job].result for job in jobs} == {
+        "resolve": "success",
+        "infrastructure": "success",
+        "build": "success",
+        "deploy": "success",
+        "summary": "success",
+    }, "\n".join(job.log() for job in jobs.values())
+    assert jobs["infrastructure"].environment == "nimbus" and jobs["deploy"].environment == "nimbus"
+
+    (init,) = terraform_calls(world, "init")
+    assert init[0] == "-chdir=terraform" and "-reconfigure" in init and "-input=false" in init
+    assert backend_settings(init) == {
+        "resource_group_name": "nimbus-tfstate",
+        "storage_account_name": backend_settings(init)["storage_account_name"],
+        "container_name": "tfstate",
+        "key": "my-app/alice.tfstate",
+        "use_azuread_auth": "true",
+    }
+    (plan,) = terraform_calls(world, "plan")
+    plan_file = option_value(plan, "-out")
+    assert (
+        plan_file and plan_file.endswith("/tfplan") and ["-var", "environment=alice"] == plan[plan.index("-var") :][:2]
+    )
+    (apply,) = terraform_calls(world, "apply")
+    assert apply[-1] == plan_file, "apply must apply exactly the saved plan"
+    assert "-var" not in apply
+    assert all(
+        entry["env"].get("ARM_SUBSCRIPTION_ID") == "11111111-2222-3333-4444-555555555555"
+        and entry["env"].get("ARM_USE_OIDC") == "true"
+        for entry in world.calls("terraform")
+    )
+
+    (deploy,) = [argv for argv in world.argvs("az") if argv[:2] == ["webapp", "deploy"]]
+    assert option_value(deploy, "--name") == "app-fake-1234" and option_value(deploy, "--resource-group") == "rg-fake"
+    assert option_value(deploy, "--src-path") == "dist/app.jar" and option_value(deploy, "--type") == "jar"
+    assert jobs["infrastructure"].outputs["app_url"] == "https://app-fake-1234.azurewebsites.net"
+    written = jobs["infrastructure"].step_outputs["outputs"]
+    assert written["app_name"] == "app-fake-1234" and "database_password" not in written, "no sensitive output"
+    assert "s3cret-value" not in json.dumps(jobs["infrastructure"].step_outputs)
+
+    summary = jobs["summary"].summary
+    assert "## Environment `alice`" in summary and "https://app-fake-1234.azurewebsites.net" in summary
+    assert "| 1 | 1 | 0 |" in summary, summary  # add, change, destroy
+
+
+def test_push_to_a_protected_environment_applies_through_the_protected_github_environment(project_of, world, tmp_path):
+    run = push(project_of("compute-app_service"), world, tmp_path, "env-prod", {"app": {"app.jar": b"jar"}})
+    assert run.jobs["infrastructure"].environment == "nimbus-protected"
+    assert run.jobs["deploy"].environment == "nimbus-protected"
+    (init,) = terraform_calls(world, "init")
+    assert backend_settings(init)["key"] == "my-app/prod.tfstate"
+
+
+def test_push_of_a_bad_branch_is_refused_before_anything_runs(project_of, world, tmp_path):
+    run = push(project_of("compute-app_service"), world, tmp_path, "env-Bad_Name", {"app": {"app.jar": b"jar"}})
+    assert run.jobs["resolve"].result == "failure"
+    assert run.jobs["infrastructure"].result == "skipped" and run.jobs["deploy"].result == "skipped"
+    assert run.jobs["summary"].result == "skipped"
+    errors = [line for line in run.jobs["resolve"].steps[-1].stderr.splitlines() if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith("::error title=nimbus::") and "'env-bad-name'" in errors[0]
+    assert world.calls("terraform") == [] and world.calls("az") == []
+
+
+def test_push_of_an_image_based_app_pushes_to_the_environment_registry(project_of, world, tmp_path):
+    project = project_of("fullest")  # Container Apps, Gradle, vnet with Key Vault, branch prefix deploy/env-
+    outputs = {
+        "resource_group_name": {"value": "rg-fullest-alice", "sensitive": False},
+        "app_name": {"value": "ca-fullest-alice", "sensitive": False},
+        "app_url": {"value": "https://ca-fullest-alice.example.azurecontainerapps.io", "sensitive": False},
+        "container_registry_name": {"value": "crfullestalice1a2b", "sensitive": False},
+        "container_registry_login_server": {"value": "crfullestalice1a2b.azurecr.io", "sensitive": False},
+        "container_image_repository": {"value": "shop-image", "sensitive": False},
+        "key_vault_name": {"value": "fullestalice1a2b", "sensitive": False},
+    }
+    world.set_state({"terraform": {"outputs": outputs}})
+    run = push(project, world, tmp_path, "deploy/env-alice", {"app": {"image.tar.gz": gzip_bytes(b"image")}})
+    assert run.jobs["deploy"].result == "success", run.jobs["infrastructure"].log() + run.jobs["deploy"].log()
+    image = f"crfullestalice1a2b.azurecr.io/shop-image:{run.github['sha']}"
+    assert ["acr", "login", "--name", "crfullestalice1a2b"] in world.argvs("az")
+    assert ["load"] in world.argvs("docker") and ["tag", "nimbus-app:build", image] in world.argvs("docker")
+    assert ["push", image] in world.argvs("docker")
+    (update,) = [argv for argv in world.argvs("az") if argv[:2] == ["containerapp", "update"]]
+    assert option_value(update, "--image") == image and option_value(update, "--name") == "ca-fullest-alice"
+    project_name = ANSWER_SETS["fullest"]["project_name"]
+    assert backend_settings(terraform_calls(world, "init")[0])["key"] == f"{project_name}/alice.tfstate"
+    # vnet: the runner's address reaches Terraform, and the existing vault admits it before the plan refreshes.
+    plan_entry = next(entry for entry in world.calls("terraform") if entry["argv"][1] == "plan")
+    assert json.loads(plan_entry["env"]["TF_VAR_deployer_ip_ranges"]) == [DEPLOYER_IP]
+    order = [(entry["tool"], entry["argv"][:3]) for entry in world.calls() if entry["tool"] in ("az", "terraform")]
+    admitted = order.index(("az", ["keyvault", "network-rule", "add"]))
+    assert admitted < order.index(("terraform", ["-chdir=terraform", "plan", "-input=false"]))
+
+
+def delete(project: Path, world: FakeWorld, tmp_path: Path, ref: str, ref_type: str = "branch") -> WorkflowRun:
+    run = WorkflowRun(
+        project,
+        "environment-destroy.yml",
+        world,
+        tmp_path,
+        event_name="delete",
+        event={"ref": ref, "ref_type": ref_type},
+        ref="refs/heads/main",
+    )
+    run.run()
+    return run
+
+
+def test_deleting_a_branch_destroys_its_environment_and_state_only(project_of, world, tmp_path):
+    world.set_state({"az": {"blobs": ["my-app/alice.tfstate", "my-app/bob.tfstate", "other/alice.tfstate"]}})
+    run = delete(project_of("compute-app_service"), world, tmp_path, "env-alice")
+    assert run.jobs["destroy"].result == "success", run.jobs["destroy"].log()
+    assert run.jobs["protected"].result == "skipped" and run.jobs["destroy"].environment == "nimbus"
+    (destroy,) = terraform_calls(world, "destroy")
+    assert ["-var", "environment=alice"] == destroy[destroy.index("-var") :][:2] and "-auto-approve" in destroy
+    assert [backend_settings(argv)["key"] for argv in terraform_calls(world, "init")] == ["my-app/alice.tfstate"]
+    deleted = [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
+    assert [option_value(argv, "--name") for argv in deleted] == ["my-app/alice.tfstate"]
+    assert "--auth-mode" in deleted[0] and option_value(deleted[0], "--auth-mode") == "login"
+    everything = json.dumps(world.calls())
+    assert "bob" not in everything and "other/" not in everything
+
+
+def test_deleting_a_protected_branch_destroys_nothing_and_says_so(project_of, world, tmp_path):
+    world.set_state({"az": {"blobs": ["my-app/prod.tfstate"]}})
+    run = delete(project_of("compute-app_service"), world, tmp_path, "env-prod")
+    assert run.jobs["destroy"].result == "skipped" and run.jobs["protected"].result == "success"
+    message = run.jobs["protected"].steps[-1].stdout
+    assert "::warning title=nimbus::Environment prod is protected" in message
+    assert "Environment prod is protected" in run.jobs["protected"].summary
+    assert terraform_calls(world, "destroy") == []
+    assert not [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
+
+
+@pytest.mark.parametrize("ref, ref_type", [("env-alice", "tag"), ("feature/login", "branch")])
+def test_deleting_a_tag_or_another_branch_runs_nothing(project_of, world, tmp_path, ref, ref_type):
+    run = delete(project_of("compute-app_service"), world, tmp_path, ref, ref_type)
+    assert {job.result for job in run.jobs.values()} == {"skipped"}
+    assert world.calls() == []
+
+
+def pull_request(project: Path, world: FakeWorld, tmp_path: Path, head_repo: str) -> WorkflowRun:
+    event = {"pull_request": {"number": 7, "head": {"repo": {"full_name": head_repo}}}}
+    run = WorkflowRun(
+        project,
+        "environment-plan.yml",
+        world,
+        tmp_path,
+        event_name="pull_request",
+        event=event,
+        ref="refs/pull/7/merge",
+        base_ref="env-alice",
+        head_ref="feature",
+    )
+    run.run()
+    return run
+
+
+def test_pull_request_plans_the_target_environment_and_comments(project_of, world, tmp_path):
+    world.set_state(
+        {"terraform": {"changes": [{"address": "azurerm_key_vault.this", "change": {"actions": ["delete"]}}]}}
+    )
+    run = pull_request(project_of("compute-app_service"), world, tmp_path, "octo-org/shop")
+    assert run.jobs["plan"].result == "success", run.jobs["plan"].log()
+    assert run.jobs["fork"].result == "skipped" and run.jobs["plan"].environment is None  # subject :pull_request
+    (plan,) = terraform_calls(world, "plan")
+    assert "-lock=false" in plan and ["-var", "environment=alice"] == plan[plan.index("-var") :][:2]
+    assert backend_settings(terraform_calls(world, "init")[0])["key"] == "my-app/alice.tfstate"
+    assert terraform_calls(world, "apply") == []
+    (comment,) = [argv for argv in world.argvs("gh") if argv[:2] == ["pr", "comment"]]
+    assert comment[2] == "7" and "--edit-last" in comment and "--create-if-none" in comment
+    (body,) = [entry["body"] for entry in world.calls("gh-body")]
+    assert "Terraform plan for environment `alice`" in body and "| 0 | 0 | 1 |" in body
+    assert "Terraform plan for environment `alice`" in run.jobs["plan"].summary
+
+
+def test_pull_request_from_a_fork_gets_no_plan_and_a_notice(project_of, world, tmp_path):
+    run = pull_request(project_of("compute-app_service"), world, tmp_path, "mallory/shop")
+    assert run.jobs["plan"].result == "skipped" and run.jobs["comment"].result == "skipped"
+    assert (
+        "::notice title=nimbus::Pull requests from forks get no Azure credentials" in run.jobs["fork"].steps[-1].stdout
+    )
+    assert world.calls() == []
+
+
+def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(project_of, world, tmp_path):
+    project = project_of("compute-app_service")
+    world.set_state(
+        {
+            "az": {"blobs": ["my-app/alice.tfstate", "my-app/bob.tfstate", "someone-else/carol.tfstate"]},
+            "terraform": {
+                "changes_by_key": {
+                    "my-app/alice.tfstate": [
+                        {"address": "azurerm_linux_web_app.this", "change": {"actions": ["update"]}}
+                    ]
+                }
+            },
+            "gh": {"issues": [{"number": 12, "title": "Drift in environment bob (my-app)"}]},
+        }
+    )
+    run = WorkflowRun(project, "drift.yml", world, tmp_path, event_name="schedule", event={}, ref="refs/heads/main")
+    run.run()
+    assert run.jobs["list"].outputs["environments"] == '["alice","bob"]'
+    assert [instance.matrix for instance in run.instances["plan"]] == [{"environment": "alice"}, {"environment": "bob"}]
+    assert run.jobs["plan"].result == "success" and run.jobs["report"].result == "success", run.jobs["report"].log()
+    plans = terraform_calls(world, "plan")
+    assert all("-detailed-exitcode" in argv and "-lock=false" in argv for argv in plans) and len(plans) == 2
+    (created,) = [argv for argv in world.argvs("gh") if argv[:2] == ["issue", "create"]]
+    assert option_value(created, "--title") == "Drift in environment alice (my-app)"
+    assert ["issue", "close", "12"] == [argv for argv in world.argvs("gh") if argv[:2] == ["issue", "close"]][0][:3]
+    assert "| `alice` | **yes** | 0 | 1 | 0 |" in run.jobs["report"].summary
+    assert run.uses_seen.count("actions/checkout@v6.0.2") >= 3
+    drift_yml = (project / ".github/workflows/drift.yml").read_text(encoding="utf-8")
+    assert "ref: env-${{ matrix.environment }}" in drift_yml  # each environment is compared with its own branch
