@@ -9,6 +9,7 @@ Runs in the destination after `copier copy` (never on `copier update`, see `_tas
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from fnmatch import fnmatch
@@ -69,9 +70,17 @@ def commit_fresh_repository() -> None:
 
 
 def skip_if_exists_patterns() -> list[str]:
-    """copier.yml's `_skip_if_exists`: files a team may already have, which nimbus never overwrites."""
+    """copier.yml's `_skip_if_exists` as plain paths: files a team may already have, which nimbus never overwrites.
+
+    Entries written `{{ nimbus_keep_theirs('README.md') }}` stand for their path (kept when the team's copy
+    lacks the nimbus:generated marker, see hooks/extensions.py).
+    """
     config = yaml.safe_load((TEMPLATE_DIR.parent / "copier.yml").read_text(encoding="utf-8"))
-    return list(config.get("_skip_if_exists") or [])
+    patterns = []
+    for entry in config.get("_skip_if_exists") or []:
+        owned = re.search(r"nimbus_keep_theirs\('([^']+)'\)", entry)
+        patterns.append(owned.group(1) if owned else entry)
+    return patterns
 
 
 def report_existing_repository(answers: dict, answers_file: str = ANSWERS_FILE) -> None:

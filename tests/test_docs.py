@@ -190,7 +190,6 @@ def gitops(project: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.skipif(GITOPS is None, reason="scripts/gitops.py is not in the template yet")
 def test_troubleshooting_quotes_the_real_bad_branch_message(project):
     """The message a person sees for a bad branch name is quoted on the troubleshooting page, word for word."""
     result = gitops(project, "env", "--branch", "env-Bad_Name")
@@ -200,7 +199,6 @@ def test_troubleshooting_quotes_the_real_bad_branch_message(project):
     assert lines[0] in (DOCS / "troubleshooting.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.skipif(GITOPS is None, reason="scripts/gitops.py is not in the template yet")
 def test_every_quoted_refusal_is_what_the_cli_prints(project):
     """Any `gitops.py: refused branch '...'` line quoted in the docs is the CLI's output for that branch."""
     quoted = {}
@@ -214,7 +212,6 @@ def test_every_quoted_refusal_is_what_the_cli_prints(project):
         assert gitops(project, "env", "--branch", branch).stderr.strip() == line, page
 
 
-@pytest.mark.skipif(GITOPS is None, reason="scripts/gitops.py is not in the template yet")
 def test_local_debugging_lists_every_cli_command(project):
     """Each subcommand `gitops.py --help` offers has a row on the local debugging page, and no row is stale."""
     usage = gitops(project, "--help").stdout
@@ -225,7 +222,6 @@ def test_local_debugging_lists_every_cli_command(project):
     assert documented == commands
 
 
-@pytest.mark.skipif(GITOPS is None, reason="scripts/gitops.py is not in the template yet")
 def test_security_page_lists_exactly_the_roles_the_deploying_identity_may_grant():
     """The condition on the deploying identity's role assignment is documented role for role."""
     tree = ast.parse(GITOPS.read_text(encoding="utf-8"))

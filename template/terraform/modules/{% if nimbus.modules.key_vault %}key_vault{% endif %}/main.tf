@@ -48,18 +48,10 @@ resource "azurerm_role_assignment" "app_secrets_user" {
   principal_type       = "ServicePrincipal"
 }
 
-# The identity running Terraform writes the secrets through the data plane, which RBAC guards too.
-resource "azurerm_role_assignment" "deployer_secrets_officer" {
-  scope                = azurerm_key_vault.this.id
-  role_definition_name = "Key Vault Secrets Officer"
-  principal_id         = data.azurerm_client_config.current.object_id
-}
-
-resource "time_sleep" "rbac_propagation" {
-  create_duration = var.rbac_propagation_wait
-
-  depends_on = [azurerm_role_assignment.deployer_secrets_officer]
-}
+# Writing secrets is a data-plane permission under RBAC. The identity running Terraform holds
+# "Key Vault Secrets Officer" at subscription scope (scripts/gitops.py setup grants it to the CI identity;
+# docs/security.md says how a person gets it), so a new vault is writable at once: no role assignment here
+# to wait for.
 
 # Expiration dates that stay stable between plans and move forward by themselves: the base time is
 # renewed by the first apply after half the lifetime.
@@ -76,7 +68,6 @@ resource "azurerm_key_vault_secret" "this" {
   content_type    = "text/plain"
   expiration_date = timeadd(time_rotating.secret_expiration.rfc3339, "${var.secret_expiration_days * 24}h")
 
-  depends_on = [time_sleep.rbac_propagation]
 }
 
 resource "azurerm_private_endpoint" "this" {

@@ -150,14 +150,3 @@ variable "secret_expiration_days" {
     error_message = "secret_expiration_days must be a whole number from 2 to 3650."
   }
 }
-
-variable "rbac_propagation_wait" {
-  type        = string
-  description = "How long to wait after granting the deploying identity 'Key Vault Secrets Officer' before writing secrets (new role assignments take a while to reach the Key Vault data plane)."
-  default     = "60s"
-
-  validation {
-    condition     = can(regex("^[0-9]+(s|m)$", var.rbac_propagation_wait))
-    error_message = "rbac_propagation_wait must be a duration such as 60s or 2m."
-  }
-}
