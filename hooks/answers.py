@@ -248,7 +248,8 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "runtime_version": runtime["version"],
         "java_build_tool": answers.get("java_build_tool") if is_java else None,
         "container_registry": needs_container_registry(answers),
-        "builds_image": needs_container_registry(answers),
+        # Image-based apps of a runtime (not `docker`) get a Dockerfile that packages what the build job made.
+        "generated_dockerfile": needs_container_registry(answers) and runtime["family"] != "docker",
         "vnet": answers["network"] == "vnet",
         "naming": naming(),
         "diagram": diagram(answers, chosen),

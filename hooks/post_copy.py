@@ -34,8 +34,15 @@ def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def inside_work_tree() -> bool:
+    """True when this folder belongs to an existing repository's work tree.
+
+    A folder that repository ignores (say `my-app/` rendered inside a clone of the template) is not part of
+    it: the project becomes a repository of its own.
+    """
     result = git("rev-parse", "--is-inside-work-tree", check=False)
-    return result.returncode == 0 and result.stdout.strip() == "true"
+    if result.returncode != 0 or result.stdout.strip() != "true":
+        return False
+    return git("check-ignore", "--quiet", ".", check=False).returncode != 0
 
 
 def rendered_paths(answers: dict, answers_file: str = ANSWERS_FILE) -> list[str]:
@@ -52,8 +59,9 @@ def rendered_paths(answers: dict, answers_file: str = ANSWERS_FILE) -> list[str]
         if source.is_dir() or IGNORED_PARTS & set(relative.parts) or source.suffix in {".pyc", ".pyo"}:
             continue
         parts = [env.from_string(part).render(context) for part in relative.parts]
+        parts[-1] = parts[-1].removesuffix(SUFFIX)  # `{% if x %}Dockerfile{% endif %}.jinja` can render to nothing
         if all(parts):
-            paths.append(str(Path(*parts)).removesuffix(SUFFIX))
+            paths.append(str(Path(*parts)))
     return paths
 
 

@@ -117,3 +117,17 @@ def test_tasks_do_not_run_on_update(template_repo, tmp_path):
     assert git("rev-list", "--count", "HEAD", cwd=project).strip() == "2"
     assert "created a git repository" not in result.stdout
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["database"] == "postgresql"
+
+
+def test_folder_ignored_by_an_enclosing_repository_becomes_its_own_repository(template_repo, tmp_path):
+    """The README's quick start renders `my-app/` inside the template's clone, which ignores it."""
+    clone = tmp_path / "nimbus-clone"
+    clone.mkdir()
+    git("init", "--quiet", cwd=clone)
+    (clone / ".gitignore").write_text("/my-app/\n")
+    git("add", ".gitignore", cwd=clone)
+    git("commit", "--quiet", "-m", "clone", cwd=clone)
+    project = render(template_repo, clone / "my-app", make(), tasks=True)
+    assert git("rev-parse", "--show-toplevel", cwd=project).strip() == str(project)
+    assert git("rev-list", "--count", "HEAD", cwd=project).strip() == "1"
+    assert git("status", "--porcelain", cwd=clone) == ""  # the clone is untouched

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -115,3 +116,54 @@ def test_generated_readme_follows_answer_changes_but_a_teams_own_is_never_touche
     assert result.returncode == 0, result.stderr
     assert (project / "README.md").read_text() == owned
     assert not list(project.rglob("*.rej"))
+
+
+IMAGE_BASED = {name: answers for name, answers in ANSWER_SETS.items() if answers["compute"] == "container_apps"}
+
+
+@pytest.mark.parametrize("name", sorted(IMAGE_BASED))
+def test_container_apps_get_a_dockerfile_for_their_runtime_unless_they_bring_one(rendered, name):
+    answers = ANSWER_SETS[name]
+    project = rendered(name)
+    if answers["runtime"] == "docker":
+        assert not (project / "Dockerfile").exists()  # the team's own Dockerfile is the product
+        return
+    dockerfile = (project / "Dockerfile").read_text()
+    runtime = nimbus_answers.runtimes()[answers["runtime"]]
+    base = {"java": "eclipse-temurin", "node": "node", "python": "python", "dotnet": "mcr.microsoft.com/dotnet/aspnet"}
+    assert f"FROM {base[runtime['family']]}:{runtime['version']}" in dockerfile
+    # the image listens where the Container App sends traffic
+    variables = (project / "terraform" / "modules" / "container_apps" / "variables.tf").read_text()
+    port = re.search(r'variable "target_port" \{[^}]*?default\s*=\s*(\d+)', variables, re.DOTALL).group(1)
+    assert f"EXPOSE {port}" in dockerfile
+    assert "USER" in dockerfile  # never root
+    ignored = (project / ".dockerignore").read_text().split()
+    assert {"terraform", ".git"} <= set(ignored) and "dist" not in ignored
+
+
+def test_java_image_packages_the_jar_the_build_job_picked(rendered, tmp_path):
+    """Run the workflow's packaging step on a Maven layout: the Dockerfile's COPY source is the executable jar."""
+    project = rendered("fullest")  # Spring on Container Apps, built with Gradle
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "environment.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "Package the executable jar"]
+    workspace = tmp_path / "workspace"
+    (workspace / "build" / "libs").mkdir(parents=True)
+    (workspace / "build" / "libs" / "shop-1.0.jar").write_bytes(b"x" * 5000)  # the executable (fat) jar
+    (workspace / "build" / "libs" / "shop-1.0-plain.jar").write_bytes(b"x" * 100)
+    subprocess.run(["bash", "-euo", "pipefail", "-c", step["run"]], cwd=workspace, check=True)
+    assert (workspace / "dist" / "app.jar").read_bytes() == b"x" * 5000
+    copy = re.search(r"^COPY (\S+) ", (project / "Dockerfile").read_text(), re.MULTILINE).group(1)
+    assert (workspace / copy).is_file()
+
+
+def test_function_app_packaging_step_finds_the_staged_app_of_a_gradle_build(rendered, tmp_path):
+    """Actions runs steps with `bash -eo pipefail`: a missing Maven folder must not fail a Gradle build."""
+    project = rendered("micronaut-functions-gradle")
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "environment.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "Package the function app"]
+    staged = tmp_path / "build" / "azure-functions" / "shop-fn"
+    staged.mkdir(parents=True)
+    (staged / "host.json").write_text("{}")
+    environment = {**os.environ, "GITHUB_WORKSPACE": str(tmp_path)}
+    subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, check=True, env=environment)
+    assert "host.json" in subprocess.run(["unzip", "-l", "dist/app.zip"], cwd=tmp_path, capture_output=True, text=True).stdout
