@@ -15,6 +15,20 @@ from typing import Any
 
 DATA_DIR = Path(__file__).parent / "data"
 
+# The answer contract's keys, in the order copier asks them (copier.yml).
+CONTRACT_KEYS = (
+    "project_name",
+    "azure_region",
+    "compute",
+    "runtime",
+    "java_build_tool",
+    "database",
+    "addons",
+    "network",
+    "gitops",
+    "env_branch_prefix",
+)
+
 # A branch prefix ends with one of these so that `<prefix><environment>` reads as two parts.
 BRANCH_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_/-]*[-_/]$")
 BRANCH_PREFIX_MAX_LENGTH = 40

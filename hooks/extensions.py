@@ -105,19 +105,7 @@ class NimbusContext(ContextHook):
             return  # still asking questions: nothing to derive yet
         if "nimbus" in context:
             return
-        given = {
-            key: _plain(context.get(key))
-            for key in (
-                "compute",
-                "runtime",
-                "java_build_tool",
-                "database",
-                "addons",
-                "network",
-                "gitops",
-                "env_branch_prefix",
-            )
-        }
+        given = {key: _plain(context.get(key)) for key in answers.CONTRACT_KEYS}
         try:
             derived = answers.derive(given)
         except (KeyError, TypeError):

@@ -23,7 +23,7 @@ def choice_values(key: str) -> list[str]:
 
 def test_contract_keys_and_choice_values_are_exact():
     """People script these with --data: the keys and choice values must never drift."""
-    assert list(QUESTIONS)[:10] == [
+    assert tuple(QUESTIONS)[:10] == (
         "project_name",
         "azure_region",
         "compute",
@@ -34,7 +34,8 @@ def test_contract_keys_and_choice_values_are_exact():
         "network",
         "gitops",
         "env_branch_prefix",
-    ]
+    )
+    assert tuple(QUESTIONS)[:10] == nimbus_answers.CONTRACT_KEYS  # the hooks read the same keys
     assert choice_values("compute") == ["app_service", "container_apps", "functions"]
     assert choice_values("runtime") == [
         "spring",

@@ -46,10 +46,7 @@ from upgrade_support import (
     tree,
 )
 
-sys.path.insert(0, str(ROOT / "hooks"))
-import migrations  # noqa: E402
-
-sys.path.pop(0)
+import migrations  # hooks/ is on sys.path (tests/conftest.py)
 
 COPIER = str(Path(sys.executable).parent / "copier")
 MODULES = Path("terraform") / "modules"

@@ -29,10 +29,7 @@ from gitops_support import (
 )
 from matrix import make
 
-sys.path.insert(0, str(ROOT / "hooks"))
-import answers as nimbus_answers  # noqa: E402
-
-sys.path.pop(0)
+import answers as nimbus_answers  # hooks/ is on sys.path (tests/conftest.py)
 
 GITHUB_TEMPLATE = ROOT / "template" / "{% if gitops %}.github{% endif %}"
 WORKFLOWS = ["environment.yml", "environment-destroy.yml", "environment-plan.yml", "drift.yml"]
