@@ -72,11 +72,34 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, (tuple, set)) else value
 
 
+def _memoize_compile(environment) -> None:
+    """Compile each distinct template source once per copier run.
+
+    Copier renders every path part and the answers-file name through `from_string` for every file, so the
+    same short sources ("terraform", "{% if nimbus.modules.redis %}redis{% endif %}", ...) are compiled
+    hundreds of times; compiling is pure, so the code object can be reused. This keeps rendering the
+    fullest project cheap (tools/benchmark_render.py).
+    """
+    compile_source = environment.compile
+    compiled: dict[tuple, Any] = {}
+
+    def compile_once(source, name=None, filename=None, raw=False, defer_init=False):
+        if not isinstance(source, str):
+            return compile_source(source, name, filename, raw, defer_init)
+        key = (source, name, filename, raw, defer_init)
+        if key not in compiled:
+            compiled[key] = compile_source(source, name, filename, raw, defer_init)
+        return compiled[key]
+
+    environment.compile = compile_once
+
+
 class NimbusFilters(Extension):
     """Filters used by copier.yml validators and defaults. Each returns '' when the answer is valid."""
 
     def __init__(self, environment):
         super().__init__(environment)
+        _memoize_compile(environment)
         environment.filters.update(
             {
                 "nimbus_check_project_name": answers.check_project_name,
@@ -97,6 +120,16 @@ class NimbusFilters(Extension):
         )
 
 
+_derived: dict[str, dict] = {}
+
+
+def _derive_once(key: str, given: dict[str, Any]) -> dict[str, Any]:
+    """answers.derive, once per distinct answer set: copier renders the context for every file and path part."""
+    if key not in _derived:
+        _derived[key] = answers.derive(given)
+    return _derived[key]
+
+
 class NimbusContext(ContextHook):
     """Adds `nimbus`, the derived values, to the render context once all questions are answered."""
 
@@ -107,7 +140,7 @@ class NimbusContext(ContextHook):
             return
         given = {key: _plain(context.get(key)) for key in answers.CONTRACT_KEYS}
         try:
-            derived = answers.derive(given)
+            derived = dict(_derive_once(repr(sorted(given.items())), given))
         except (KeyError, TypeError):
             return  # an answer is invalid; its question's validator reports it
         commit = (context.get("_copier_answers") or {}).get("_commit")

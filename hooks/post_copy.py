@@ -8,6 +8,7 @@ Runs in the destination after `copier copy` (never on `copier update`, see `_tas
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,8 +16,8 @@ import sys
 from fnmatch import fnmatch
 from pathlib import Path
 
-import yaml
-from jinja2 import Environment
+# yaml and jinja2 are imported where an existing repository needs them: a fresh copy (the common case)
+# starts this task without them, which halves its start-up time.
 
 sys.path.insert(0, str(Path(__file__).parent))
 import answers as nimbus_answers  # noqa: E402
@@ -51,6 +52,8 @@ def rendered_paths(answers: dict, answers_file: str = ANSWERS_FILE) -> list[str]
     Mirrors copier's path rendering: each path part is a Jinja expression; an empty part drops the
     file; a `.jinja` suffix is removed.
     """
+    from jinja2 import Environment
+
     context = {**answers, "nimbus": nimbus_answers.derive(answers), "_copier_conf": {"answers_file": answers_file}}
     env = Environment()
     paths = []
@@ -83,6 +86,8 @@ def skip_if_exists_patterns() -> list[str]:
     Entries written `{{ nimbus_keep_theirs('README.md') }}` stand for their path (kept when the team's copy
     lacks the nimbus:generated marker, see hooks/extensions.py).
     """
+    import yaml
+
     config = yaml.safe_load((TEMPLATE_DIR.parent / "copier.yml").read_text(encoding="utf-8"))
     patterns = []
     for entry in config.get("_skip_if_exists") or []:
@@ -123,10 +128,15 @@ def report_existing_repository(answers: dict, answers_file: str = ANSWERS_FILE) 
 
 
 def main() -> int:
-    # copier passes the answers file's path: `copier copy --answers-file` (a repository that already has a
-    # .copier-answers.yml from another template) renders nimbus's answers elsewhere
+    # copier passes the answers file's path (`copier copy --answers-file`: a repository that already has a
+    # .copier-answers.yml from another template renders nimbus's answers elsewhere) and the answers as JSON.
     answers_file = sys.argv[1] if len(sys.argv) > 1 else ANSWERS_FILE
-    answers = yaml.safe_load(Path(answers_file).read_text(encoding="utf-8"))
+    if len(sys.argv) > 2:
+        answers = json.loads(sys.argv[2])
+    else:
+        import yaml
+
+        answers = yaml.safe_load(Path(answers_file).read_text(encoding="utf-8"))
     problems = nimbus_answers.validate(answers)
     if problems:  # copier's validators refuse these first; this guards hand-edited answer files
         print("\n".join(problems), file=sys.stderr)
