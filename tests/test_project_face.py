@@ -166,4 +166,7 @@ def test_function_app_packaging_step_finds_the_staged_app_of_a_gradle_build(rend
     (staged / "host.json").write_text("{}")
     environment = {**os.environ, "GITHUB_WORKSPACE": str(tmp_path)}
     subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, check=True, env=environment)
-    assert "host.json" in subprocess.run(["unzip", "-l", "dist/app.zip"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert (
+        "host.json"
+        in subprocess.run(["unzip", "-l", "dist/app.zip"], cwd=tmp_path, capture_output=True, text=True).stdout
+    )
