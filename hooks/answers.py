@@ -29,6 +29,17 @@ CONTRACT_KEYS = (
     "env_branch_prefix",
 )
 
+
+def plain(value: Any) -> Any:
+    """Copier hands multiselect answers over as lists; Jinja contexts may hold other sequences."""
+    return list(value) if isinstance(value, (tuple, set)) else value
+
+
+def answers_from(context: Any) -> dict[str, Any]:
+    """The contract's answers out of a render context (or any mapping), as plain values."""
+    return {key: plain(context.get(key)) for key in CONTRACT_KEYS}
+
+
 # A branch prefix ends with one of these so that `<prefix><environment>` reads as two parts.
 BRANCH_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_/-]*[-_/]$")
 BRANCH_PREFIX_MAX_LENGTH = 40

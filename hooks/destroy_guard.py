@@ -36,7 +36,6 @@ import migrations  # noqa: E402
 sys.path.pop(0)
 
 MODULES_DIR = Path(__file__).resolve().parent.parent / "template" / "terraform" / "modules"
-ANSWER_KEYS = ("project_name", "azure_region", "compute", "runtime", "java_build_tool", "database", "addons", "network")
 RESOURCE = re.compile(r'^\s*resource\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
 JINJA = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
 
@@ -111,13 +110,6 @@ def cached_previous_answers(context: Any) -> dict[str, Any] | None:
     return previous
 
 
-def current_answers(context: Any) -> dict[str, Any]:
-    answers = {key: context.get(key) for key in ANSWER_KEYS}
-    if isinstance(answers["addons"], (tuple, set)):
-        answers["addons"] = list(answers["addons"])
-    return answers
-
-
 def plan(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list[str]] | None:
     """What `new` destroys compared with `previous`, or None when nothing is destroyed."""
     if not previous:
@@ -190,11 +182,11 @@ def refusal(found: dict[str, list[str]], project: str) -> str:
 
 def pending(context: Any) -> bool:
     """Prompt phase: would the answers given so far destroy something? (the `when` of allow_destroy)"""
-    return plan(cached_previous_answers(context), current_answers(context)) is not None
+    return plan(cached_previous_answers(context), nimbus_answers.answers_from(context)) is not None
 
 
 def pending_summary(context: Any) -> str:
-    found = plan(cached_previous_answers(context), current_answers(context))
+    found = plan(cached_previous_answers(context), nimbus_answers.answers_from(context))
     return "\n" + summary(found, str(context.get("project_name"))) + "\n  Destroy them?" if found else ""
 
 
@@ -203,7 +195,7 @@ def check(context: Any) -> None:
     if str(context.get("_copier_phase")) != "render":
         return
     conf = context.get("_copier_conf")
-    found = plan(cached_previous_answers(context), current_answers(context))
+    found = plan(cached_previous_answers(context), nimbus_answers.answers_from(context))
     if not found:
         return
     project = str(context.get("project_name"))

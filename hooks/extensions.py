@@ -67,11 +67,6 @@ def keep_theirs_for(launch_dir: Path):
     return keep_theirs
 
 
-def _plain(value: Any) -> Any:
-    """Copier hands multiselect answers over as lists; Jinja may give other sequences."""
-    return list(value) if isinstance(value, (tuple, set)) else value
-
-
 def _memoize_compile(environment) -> None:
     """Compile each distinct template source once per copier run.
 
@@ -104,7 +99,7 @@ class NimbusFilters(Extension):
             {
                 "nimbus_check_project_name": answers.check_project_name,
                 "nimbus_check_region": answers.check_region,
-                "nimbus_check_addons": lambda value: answers.check_addons(_plain(value)),
+                "nimbus_check_addons": lambda value: answers.check_addons(answers.plain(value)),
                 "nimbus_check_env_branch_prefix": answers.check_env_branch_prefix,
                 "nimbus_check_combination": lambda context: answers.check_combination(dict(context)),
                 "nimbus_default_project_name": answers.default_project_name,
@@ -138,7 +133,7 @@ class NimbusContext(ContextHook):
             return  # still asking questions: nothing to derive yet
         if "nimbus" in context:
             return
-        given = {key: _plain(context.get(key)) for key in answers.CONTRACT_KEYS}
+        given = answers.answers_from(context)
         try:
             derived = dict(_derive_once(repr(sorted(given.items())), given))
         except (KeyError, TypeError):
