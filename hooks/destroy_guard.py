@@ -190,12 +190,15 @@ def pending_summary(context: Any) -> str:
     return "\n" + summary(found, str(context.get("project_name"))) + "\n  Destroy them?" if found else ""
 
 
-def check(context: Any) -> None:
-    """Render phase: refuse a destructive answer change unless allow_destroy is true; announce it when it is."""
+def check(context: Any, given: dict[str, Any] | None = None) -> None:
+    """Render phase: refuse a destructive answer change unless allow_destroy is true; announce it when it is.
+
+    `given`: the contract answers of `context`, when the caller has already read them.
+    """
     if str(context.get("_copier_phase")) != "render":
         return
     conf = context.get("_copier_conf")
-    found = plan(cached_previous_answers(context), nimbus_answers.answers_from(context))
+    found = plan(cached_previous_answers(context), given or nimbus_answers.answers_from(context))
     if not found:
         return
     project = str(context.get("project_name"))

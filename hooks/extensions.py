@@ -13,7 +13,6 @@ from typing import Any
 
 from copier_template_extensions import ContextHook
 from jinja2 import pass_context
-from jinja2.ext import Extension
 
 
 def _import_own(*names: str) -> list:
@@ -23,7 +22,7 @@ def _import_own(*names: str) -> list:
     hooks/extensions.py; a plain `import answers` would hand the new version the old version's module (and its
     data files) from sys.modules. Each load imports fresh copies, then puts sys.modules back as it was.
     """
-    shared = ("answers", "destroy_guard", "migrations")
+    shared = ("answers", "compile_cache", "destroy_guard", "migrations")
     saved = {name: sys.modules.pop(name) for name in shared if name in sys.modules}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
@@ -35,7 +34,7 @@ def _import_own(*names: str) -> list:
         sys.modules.update(saved)
 
 
-answers, destroy_guard = _import_own("answers", "destroy_guard")
+answers, compile_cache, destroy_guard = _import_own("answers", "compile_cache", "destroy_guard")
 
 
 # First-line marker of the files nimbus owns in a project but a team may already have its own of.
@@ -67,34 +66,17 @@ def keep_theirs_for(launch_dir: Path):
     return keep_theirs
 
 
-def _memoize_compile(environment) -> None:
-    """Compile each distinct template source once per copier run.
+class NimbusExtension(ContextHook):
+    """nimbus's Jinja extension: validator filters and globals for copier.yml, and the `nimbus` context.
 
-    Copier renders every path part and the answers-file name through `from_string` for every file, so the
-    same short sources ("terraform", "{% if nimbus.modules.redis %}redis{% endif %}", ...) are compiled
-    hundreds of times; compiling is pure, so the code object can be reused. This keeps rendering the
-    fullest project cheap (tools/benchmark_render.py).
+    One extension rather than one per job: copier-template-extensions executes hooks/extensions.py once for
+    every `_jinja_extensions` entry naming it.
     """
-    compile_source = environment.compile
-    compiled: dict[tuple, Any] = {}
-
-    def compile_once(source, name=None, filename=None, raw=False, defer_init=False):
-        if not isinstance(source, str):
-            return compile_source(source, name, filename, raw, defer_init)
-        key = (source, name, filename, raw, defer_init)
-        if key not in compiled:
-            compiled[key] = compile_source(source, name, filename, raw, defer_init)
-        return compiled[key]
-
-    environment.compile = compile_once
-
-
-class NimbusFilters(Extension):
-    """Filters used by copier.yml validators and defaults. Each returns '' when the answer is valid."""
 
     def __init__(self, environment):
         super().__init__(environment)
-        _memoize_compile(environment)
+        # keeps rendering the fullest project cheap (tools/benchmark_render.py)
+        self.compile_cache = compile_cache.install(environment)
         environment.filters.update(
             {
                 "nimbus_check_project_name": answers.check_project_name,
@@ -113,32 +95,23 @@ class NimbusFilters(Extension):
             nimbus_destroy_pending=pass_context(destroy_guard.pending),
             nimbus_destroy_summary=pass_context(destroy_guard.pending_summary),
         )
-
-
-_derived: dict[str, dict] = {}
-
-
-def _derive_once(key: str, given: dict[str, Any]) -> dict[str, Any]:
-    """answers.derive, once per distinct answer set: copier renders the context for every file and path part."""
-    if key not in _derived:
-        _derived[key] = answers.derive(given)
-    return _derived[key]
-
-
-class NimbusContext(ContextHook):
-    """Adds `nimbus`, the derived values, to the render context once all questions are answered."""
+        # derived values by answer set and template version: copier builds a render context for every file and
+        # every path part (hundreds per copy), and the answers do not change between them
+        self.derived: dict[tuple, dict[str, Any]] = {}
 
     def hook(self, context: dict[str, Any]) -> None:
+        if str(context.get("_copier_phase")) == "tasks":
+            # every file is rendered: save what was compiled now rather than when the process exits
+            self.compile_cache.save()
         if "project_name" not in context or "network" not in context:
             return  # still asking questions: nothing to derive yet
-        if "nimbus" in context:
-            return
         given = answers.answers_from(context)
-        try:
-            derived = dict(_derive_once(repr(sorted(given.items())), given))
-        except (KeyError, TypeError):
-            return  # an answer is invalid; its question's validator reports it
         commit = (context.get("_copier_answers") or {}).get("_commit")
-        derived["template_version"] = str(commit) if commit else "unreleased"
-        context["nimbus"] = derived
-        destroy_guard.check(context)  # render phase: refuse destroying resources unless allow_destroy is true
+        key = (repr(sorted(given.items())), str(commit) if commit else "unreleased")
+        if key not in self.derived:
+            try:
+                self.derived[key] = {**answers.derive(given), "template_version": key[1]}
+            except (KeyError, TypeError):
+                return  # an answer is invalid; its question's validator reports it
+        context["nimbus"] = self.derived[key]
+        destroy_guard.check(context, given)  # render phase: refuse destroying resources unless allow_destroy is true

@@ -39,6 +39,47 @@ def test_fallback_author_only_when_git_has_none(template_repo, tmp_path, monkeyp
     assert git("log", "-1", "--format=%an <%ae>", cwd=project).strip() == "nimbus <nimbus@users.noreply.github.com>"
 
 
+def test_fallback_fills_only_the_missing_half_of_the_identity(template_repo, tmp_path, monkeypatch):
+    name_only = tmp_path / "name-only-gitconfig"
+    name_only.write_text("[user]\n\tname = Ada Lovelace\n")
+    for environment in (os.environ, local.env):
+        monkeypatch.setitem(environment, "GIT_CONFIG_GLOBAL", str(name_only))
+        for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+            monkeypatch.delitem(environment, variable, raising=False)
+    project = render(template_repo, tmp_path / "half", make(), tasks=True)
+    assert (
+        git("log", "-1", "--format=%an <%ae>", cwd=project).strip() == "Ada Lovelace <nimbus@users.noreply.github.com>"
+    )
+
+
+def test_first_commit_is_a_sound_repository(template_repo, tmp_path):
+    """The blobs of the first commit go into one pack (core.bigFileThreshold=1); git must see nothing odd."""
+    project = render(template_repo, tmp_path / "sound", make(), tasks=True)
+    assert git("fsck", "--strict", "--no-dangling", cwd=project).strip() == ""
+    assert git("status", "--porcelain", "--ignored", cwd=project) == ""
+    git("gc", "--quiet", cwd=project)
+    assert git("rev-list", "--count", "HEAD", cwd=project).strip() == "1"
+
+
+def test_a_hand_run_task_refuses_a_hand_edited_answers_file(template_repo, tmp_path):
+    project = render(template_repo, tmp_path / "edited", make(), tasks=False)
+    answers_file = project / ".copier-answers.yml"
+    answers = yaml.safe_load(answers_file.read_text())
+    answers_file.write_text(yaml.safe_dump({**answers, "network": "private"}))
+    subprocess.run(
+        ["git", "init", "--quiet"], cwd=project, check=True
+    )  # an existing repository: the task reads the file
+    result = subprocess.run(
+        [sys.executable, str(template_repo / "hooks" / "post_copy.py"), ".copier-answers.yml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "network" in result.stderr and "private" in result.stderr
+    assert result.stdout == ""
+
+
 def test_configured_author_is_kept(template_repo, tmp_path):
     project = render(template_repo, tmp_path / "mine", make(), tasks=True)
     assert git("log", "-1", "--format=%an <%ae>", cwd=project).strip() == "Pytest <pytest@local.dev>"
