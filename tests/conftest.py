@@ -6,6 +6,7 @@ which pytest-copier also installs into plumbum's environment, the one copier run
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,15 @@ def tool(name: str) -> str:
 
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+MODULES_README_TEMPLATE = ROOT / "template" / "terraform" / "modules" / "README.md.jinja"
+
+
+def module_section(readme: str, module: str) -> str:
+    """The part of terraform/modules/README.md (rendered, or its template) that documents `module`; '' if none."""
+    found = re.search(rf"^## `{re.escape(module)}`.*?(?=^## `|^{{% endif|\Z)", readme, re.MULTILINE | re.DOTALL)
+    return found.group(0) if found else ""
 
 
 def make_template_repo(destination: Path, version: str = TEST_VERSION) -> Path:

@@ -25,7 +25,7 @@ import hcl2
 import pytest
 
 import answers as nimbus_answers
-from conftest import ANSWER_SETS, ROOT, TEST_VERSION, tool
+from conftest import ANSWER_SETS, MODULES_README_TEMPLATE, ROOT, TEST_VERSION, module_section, tool
 from tfcheck import check_terraform_dir, load_schema
 
 TEMPLATE_TF = ROOT / "template" / "terraform"
@@ -456,7 +456,6 @@ def test_modules_configure_no_provider_and_describe_and_validate_every_variable(
     project = rendered(name)
     for module in rendered_modules(project):
         directory = project / "terraform" / "modules" / module
-        assert (directory / "README.md").is_file(), f"{module}: README.md missing"
         for path in tf_files(directory):
             data = parse(path)
             assert "provider" not in data, f"{path}: modules must not configure providers"
@@ -534,11 +533,24 @@ def test_outputs_for_the_deploy_steps(rendered, name):
         assert registry is None
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_modules_readme_documents_exactly_the_rendered_modules(rendered, name):
+    project = rendered(name)
+    readme = (project / "terraform" / "modules" / "README.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^## `([a-z_]+)`", readme, flags=re.MULTILINE)
+    assert len(documented) == len(set(documented)), "a module is documented twice"
+    assert sorted(documented) == rendered_modules(project)
+    # clean Markdown whatever the answers: no template tag left, single blank lines, one final newline
+    assert "{%" not in readme and "\n\n\n" not in readme
+    assert readme.endswith("\n") and not readme.endswith("\n\n")
+
+
 # -- the root-owned modules, from the template ---------------------------------------------------------------
 @pytest.mark.parametrize("module", ROOT_OWNED_MODULES)
 def test_root_owned_module_readme_documents_its_interface_and_skips(module):
     directory = TEMPLATE_MODULES / module_dir_name(module)
-    readme = (directory / "README.md").read_text(encoding="utf-8")
+    readme = module_section(MODULES_README_TEMPLATE.read_text(encoding="utf-8"), module)
+    assert readme, f"terraform/modules/README.md has no section for {module}"
     for path in tf_files(directory):
         data = parse(path)
         for name, _ in list(blocks(data, "variable")) + list(blocks(data, "output")):

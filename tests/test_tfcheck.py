@@ -17,7 +17,7 @@ import pytest
 from tfcheck import check_fmt, check_fmt_text, check_terraform_dir, format_source, load_schema
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "tfcheck_fixtures" / "fmt"
+FIXTURES = Path(__file__).resolve().parent / "data" / "terraform_fmt_fixtures.json"
 REFRESH = REPO / "tools" / "refresh_azurerm_schema.py"
 
 APP = """\
@@ -651,28 +651,29 @@ def test_fmt_problems_are_part_of_check_terraform_dir(tmp_path):
     one(found, "main.tf:2: fmt:")
 
 
-def _fixtures():
-    verdicts = json.loads((FIXTURES / "verdicts.json").read_text(encoding="utf-8"))
-    return sorted((k, v) for k, v in verdicts.items() if not k.startswith("_"))
+def _fixtures() -> dict[str, dict]:
+    return json.loads(FIXTURES.read_text(encoding="utf-8"))["fixtures"]
 
 
-@pytest.mark.parametrize("name,verdict", _fixtures(), ids=[n for n, _ in _fixtures()])
-def test_fmt_matches_recorded_terraform_fmt(name, verdict):
+@pytest.mark.parametrize("name", sorted(_fixtures()))
+def test_fmt_matches_recorded_terraform_fmt(name):
     """Each fixture's verdict and output were recorded from terraform 1.11 (python -m tfcheck.record_fixtures)."""
-    text = (FIXTURES / f"{name}.tf.in").read_bytes().decode("utf-8")
-    found = check_fmt_text(text, name)
-    if verdict == "syntax_error":
+    fixture = _fixtures()[name]
+    found = check_fmt_text(fixture["input"], name)
+    if fixture["verdict"] == "syntax_error":
         assert len(found) == 1 and "syntax error" in found[0], found
         return
-    want = (FIXTURES / f"{name}.tf.out").read_bytes().decode("utf-8")
-    assert format_source(text) == want
-    assert (found == []) == (verdict == "formatted"), found
+    assert format_source(fixture["input"]) == fixture["output"]
+    assert (found == []) == (fixture["verdict"] == "formatted"), found
 
 
 def test_fixture_corpus_is_recorded():
-    names = {p.name[: -len(".tf.in")] for p in FIXTURES.glob("*.tf.in")}
-    assert names == {n for n, _ in _fixtures()}, "run: cd tests && python -m tfcheck.record_fixtures"
-    assert {v for _, v in _fixtures()} == {"formatted", "reformatted", "syntax_error"}
+    fixtures = _fixtures()
+    assert all(fixture["verdict"] for fixture in fixtures.values()), (
+        "run: cd tests && python -m tfcheck.record_fixtures"
+    )
+    assert {fixture["verdict"] for fixture in fixtures.values()} == {"formatted", "reformatted", "syntax_error"}
+    assert all((fixture["output"] is None) == (fixture["verdict"] == "syntax_error") for fixture in fixtures.values())
 
 
 # -- speed and caching ----------------------------------------------------------------------------------

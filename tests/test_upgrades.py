@@ -214,6 +214,26 @@ def test_every_release_updates_to_the_working_tree(release_history, tmp_path, ve
     assert rejects(project) == [] and files_with_conflicts(project) == []
     assert_team_edits_kept(project, before)
     assert recorded(project)["_commit"] == TEST_VERSION
+    # files the template no longer renders are gone; what it renders now is there
+    fresh_copy = render(
+        release_history.path, tmp_path / "fresh", make(project_name="shop", database="postgresql", addons=["redis"])
+    )
+    team_files = {"docs/runbook.md", "terraform/environments/alice.tfvars"}
+    assert set(tree(project)) == set(tree(fresh_copy)) | team_files
+
+
+def test_updating_from_0_1_0_replaces_the_module_readmes_and_shows_a_team_edit_as_deleted(release_history, tmp_path):
+    """0.2.0 documents the modules in terraform/modules/README.md. copier deletes the per-module READMEs, a
+    team-edited one too: the edit shows in `git diff` before anything is committed (CHANGELOG.md says so)."""
+    project = project_at(release_history, "0.1.0", tmp_path / "shop", database="postgresql", addons=["redis"])
+    edited = project / MODULES / "redis" / "README.md"
+    edited.write_text(edited.read_text() + "Team note: flush the cache after a restore.\n")
+    commit_all(project, "team note")
+    update(project)
+    assert not list((project / MODULES).glob("*/README.md"))
+    assert "## `redis`" in (project / MODULES / "README.md").read_text()
+    deleted = git("diff", "--diff-filter=D", "--", str(edited.relative_to(project)), cwd=project)
+    assert "-Team note: flush the cache after a restore." in deleted
 
 
 def test_check_update_reads_the_tags(shop):

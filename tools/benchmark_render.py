@@ -2,7 +2,10 @@
 
 Times `copier copy --trust --defaults` of the fullest answer set (every add-on, vnet, a database, gitops)
 against a one-file template rendered by the same copier; the goal is a ratio of the medians at or under 1.5
-(exit status 1 above it). Two more measurements say where the difference comes from:
+(exit status 1 above it). nimbus is rendered from a repository holding every file of this one that git
+tracks (tests and docs too, with uncommitted edits): copier clones and checks out the whole repository
+whatever `_subdirectory` says, so that is what a user's `copier copy` pays. Two more measurements say where
+the difference comes from:
 
 - the fullest project without its post-copy task (`--skip-tasks`: no `git init` and first commit);
 - a "plain" template holding the fullest project's files as they are (no Jinja, one question, no extension,
@@ -34,7 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from matrix import CLASSICS, make  # noqa: E402
 
-TEMPLATE_PATHS = ["copier.yml", "hooks", "template"]
 LIMIT = 1.5
 COPIER = str(Path(sys.executable).parent / "copier")
 
@@ -53,13 +55,19 @@ def tagged_repository(path: Path) -> Path:
 
 
 def nimbus_template(workdir: Path) -> Path:
+    """This repository's tracked and new, not ignored, files as they are on disk, in a repository of their own."""
     destination = workdir / "nimbus"
-    destination.mkdir()
-    for name in TEMPLATE_PATHS:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    for name in filter(None, listed.split("\0")):
         source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
+        if source.is_file():  # a tracked file deleted in the working tree is not part of it
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / name)
     return tagged_repository(destination)
 

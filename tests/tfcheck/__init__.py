@@ -16,7 +16,7 @@ in this environment checkov's bc-python-hcl2 0.4.3 overwrites the `hcl2`
 package files, so `import hcl2` gives a 0.4.3 parser that rejects valid
 Terraform (`a = 1.5e3`) and rewrites values (`null` becomes `None`). The
 small lexer/parser here follows hclsyntax instead and is checked against
-terraform 1.11 itself (tests/tfcheck_fixtures).
+terraform 1.11 itself (tests/data/terraform_fmt_fixtures.json).
 """
 
 from .check import check_terraform_dir, module_dirs

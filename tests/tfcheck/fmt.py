@@ -16,7 +16,7 @@ Rather than approximating the style with line regexes, this replays what
 Then the result is compared with the file. Everything else (blank lines,
 trailing whitespace inside comments and heredocs, extra newlines at the end
 of the file) is left alone, as terraform leaves it. Verified against
-terraform 1.11 on the corpus in tests/tfcheck_fixtures/fmt.
+terraform 1.11 on the corpus in tests/data/terraform_fmt_fixtures.json.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
     cd tests && python -m tfcheck.record_fixtures [--terraform PATH]
 
-For every tests/tfcheck_fixtures/fmt/NAME.tf.in it runs `terraform fmt -check`
-and `terraform fmt` on a copy, then writes NAME.tf.out (terraform's output,
-when the input is valid) and verdicts.json (formatted | reformatted |
-syntax_error per fixture). Tests compare tfcheck against these files, so
-they need no terraform binary. Inputs are named .tf.in, not .tf, so that no
-formatter run over the repository rewrites them.
+For every fixture of tests/data/terraform_fmt_fixtures.json it runs `terraform fmt -check`
+and `terraform fmt` on the input, then records the verdict (formatted | reformatted |
+syntax_error) and terraform's output (null for a syntax error). Tests compare tfcheck
+against them, so they need no terraform binary. The samples live in one JSON file, not
+a .tf file each: no formatter run over the repository rewrites them, and a project
+rendered from the template does not check out hundreds of test files.
 """
 
 from __future__ import annotations
@@ -20,42 +20,39 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tfcheck_fixtures" / "fmt"
-VERDICTS = FIXTURES / "verdicts.json"
+FIXTURES = Path(__file__).resolve().parent.parent / "data" / "terraform_fmt_fixtures.json"
 
 
 def record(terraform: str) -> dict:
     env = dict(os.environ, TF_CLI_CONFIG_FILE=os.devnull, CHECKPOINT_DISABLE="1")
     version = subprocess.run([terraform, "version", "-json"], capture_output=True, text=True, env=env, check=True)
-    verdicts = {"_terraform_version": json.loads(version.stdout)["terraform_version"]}
+    corpus = json.loads(FIXTURES.read_text(encoding="utf-8"))
+    corpus["terraform_version"] = json.loads(version.stdout)["terraform_version"]
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp, "x.tf")
-        for src in sorted(FIXTURES.glob("*.tf.in")):
-            name = src.name[: -len(".tf.in")]
-            shutil.copyfile(src, target)
+        for fixture in corpus["fixtures"].values():
+            target.write_bytes(fixture["input"].encode("utf-8"))
             check = subprocess.run([terraform, "fmt", "-check", str(target)], capture_output=True, env=env, check=False)
-            rc = check.returncode
-            out = src.with_suffix(".out")
-            if rc in (1, 2):  # syntax error
-                verdicts[name] = "syntax_error"
-                out.unlink(missing_ok=True)
+            if check.returncode in (1, 2):  # syntax error
+                fixture.update(verdict="syntax_error", output=None)
                 continue
             subprocess.run([terraform, "fmt", str(target)], capture_output=True, env=env, check=True)
-            shutil.copyfile(target, out)
-            verdicts[name] = "formatted" if rc == 0 else "reformatted"
-    VERDICTS.write_text(json.dumps(verdicts, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return verdicts
+            fixture.update(
+                verdict="formatted" if check.returncode == 0 else "reformatted",
+                output=target.read_bytes().decode("utf-8"),
+            )
+    FIXTURES.write_text(json.dumps(corpus, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return corpus
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--terraform", default=shutil.which("terraform") or "terraform")
-    verdicts = record(ap.parse_args().terraform)
+    corpus = record(ap.parse_args().terraform)
     counts: dict = {}
-    for k, v in verdicts.items():
-        if not k.startswith("_"):
-            counts[v] = counts.get(v, 0) + 1
-    print(f"recorded {sum(counts.values())} fixtures with terraform {verdicts['_terraform_version']}: {counts}")
+    for fixture in corpus["fixtures"].values():
+        counts[fixture["verdict"]] = counts.get(fixture["verdict"], 0) + 1
+    print(f"recorded {sum(counts.values())} fixtures with terraform {corpus['terraform_version']}: {counts}")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ variable "tags" {
 
 variable "app_principal_id" {
   type        = string
-  description = "Object (principal) id of the app's user-assigned identity. Not used by this module: the app signs in with the generated SQL password (see README); give an Entra administrator with entra_administrator; accepted so that every data module has the same interface."
+  description = "Object (principal) id of the app's user-assigned identity. Not used by this module: the app signs in with the generated SQL password (see modules/README.md); give an Entra administrator with entra_administrator; accepted so that every data module has the same interface."
 
   validation {
     condition     = can(regex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", var.app_principal_id))
