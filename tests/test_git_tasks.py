@@ -56,6 +56,8 @@ def test_first_commit_is_a_sound_repository(template_repo, tmp_path):
     """The blobs of the first commit go into one pack (core.bigFileThreshold=1); git must see nothing odd."""
     project = render(template_repo, tmp_path / "sound", make(), tasks=True)
     assert git("fsck", "--strict", "--no-dangling", cwd=project).strip() == ""
+    # what the task set for itself (-c) is not left in the project's configuration
+    assert not any(key in git("config", "--local", "--list", cwd=project) for key in ("bigfile", "maintenance", "gc."))
     assert git("status", "--porcelain", "--ignored", cwd=project) == ""
     git("gc", "--quiet", cwd=project)
     assert git("rev-list", "--count", "HEAD", cwd=project).strip() == "1"
