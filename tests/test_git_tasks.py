@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from plumbum import local
 
@@ -27,29 +28,24 @@ def test_fresh_destination_is_one_clean_commit_on_main(template_repo, tmp_path):
     assert ".copier-answers.yml" in committed
 
 
-def test_fallback_author_only_when_git_has_none(template_repo, tmp_path, monkeypatch):
-    empty_config = tmp_path / "empty-gitconfig"
-    empty_config.write_text("")
+@pytest.mark.parametrize(
+    "global_config, author",
+    [
+        ("", "nimbus <nimbus@users.noreply.github.com>"),
+        ("[user]\n\tname = Ada Lovelace\n", "Ada Lovelace <nimbus@users.noreply.github.com>"),
+    ],
+    ids=["no-identity", "name-only"],
+)
+def test_fallback_author_fills_only_what_git_lacks(template_repo, tmp_path, monkeypatch, global_config, author):
+    config = tmp_path / "gitconfig"
+    config.write_text(global_config)
     # copier runs tasks with plumbum's copy of the environment: patch both
     for environment in (os.environ, local.env):
-        monkeypatch.setitem(environment, "GIT_CONFIG_GLOBAL", str(empty_config))
+        monkeypatch.setitem(environment, "GIT_CONFIG_GLOBAL", str(config))
         for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
             monkeypatch.delitem(environment, variable, raising=False)
-    project = render(template_repo, tmp_path / "anon", make(), tasks=True)
-    assert git("log", "-1", "--format=%an <%ae>", cwd=project).strip() == "nimbus <nimbus@users.noreply.github.com>"
-
-
-def test_fallback_fills_only_the_missing_half_of_the_identity(template_repo, tmp_path, monkeypatch):
-    name_only = tmp_path / "name-only-gitconfig"
-    name_only.write_text("[user]\n\tname = Ada Lovelace\n")
-    for environment in (os.environ, local.env):
-        monkeypatch.setitem(environment, "GIT_CONFIG_GLOBAL", str(name_only))
-        for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
-            monkeypatch.delitem(environment, variable, raising=False)
-    project = render(template_repo, tmp_path / "half", make(), tasks=True)
-    assert (
-        git("log", "-1", "--format=%an <%ae>", cwd=project).strip() == "Ada Lovelace <nimbus@users.noreply.github.com>"
-    )
+    project = render(template_repo, tmp_path / "project", make(), tasks=True)
+    assert git("log", "-1", "--format=%an <%ae>", cwd=project).strip() == author
 
 
 def test_first_commit_is_a_sound_repository(template_repo, tmp_path):
