@@ -41,7 +41,12 @@ def test_readme_diagram_names_exactly_the_rendered_modules(rendered, name):
 @pytest.mark.parametrize("name", ["fullest", "no-gitops", "docker-functions"])
 def test_readme_states_the_configuration(rendered, name):
     answers = ANSWER_SETS[name]
-    readme = (rendered(name) / "README.md").read_text()
+    project = rendered(name)
+    readme = (project / "README.md").read_text()
+    # relative links lead to files the project has (the module documentation lives in one page)
+    for target in re.findall(r"\]\(([^)#:]+)\)", readme):
+        assert (project / target).is_file(), f"README links to missing {target}"
+    assert "(terraform/modules/README.md)" in readme
     assert f"| compute | `{answers['compute']}` |" in readme
     assert f"| network | `{answers['network']}` |" in readme
     for addon in answers["addons"]:
