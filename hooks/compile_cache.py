@@ -87,6 +87,21 @@ def with_filename(code: types.CodeType, filename: str) -> types.CodeType:
     return code.replace(co_filename=filename, co_consts=constants)
 
 
+def trusted(path: Path) -> bool:
+    """Load code only from a file, in a folder, that the current user owns and nobody else may write to.
+
+    The cache holds executable code: a shared or loosely permitted cache folder must not become a way to run
+    someone else's code in this process (Jinja's own bytecode cache checks its folder the same way).
+    """
+    if not hasattr(os, "getuid"):  # Windows: the user's profile folder is private by default
+        return True
+    for candidate in (path.parent, path):
+        status = candidate.stat()
+        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+            return False
+    return True
+
+
 class CompileCache:
     """Code objects by source: in memory for this process, and in the cache file between processes."""
 
@@ -102,6 +117,8 @@ class CompileCache:
 
     def _read(self) -> dict[str, bytes]:
         try:
+            if not trusted(self.path):
+                return {}
             stored = marshal.loads(self.path.read_bytes())
         except (OSError, EOFError, ValueError, TypeError):
             return {}

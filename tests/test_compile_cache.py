@@ -108,6 +108,19 @@ def test_a_damaged_cache_file_is_ignored_and_rewritten(template_repo, tmp_path, 
     assert counter.calls == 0, "the damaged file was replaced by a complete one"
 
 
+@pytest.mark.parametrize("loosened", ["file", "folder"])
+def test_a_cache_others_may_write_to_is_not_loaded(template_repo, tmp_path, monkeypatch, loosened):
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("NIMBUS_CACHE_DIR", str(cache_dir))
+    render_fullest(template_repo, tmp_path / "first", tasks=True)
+    (cache_file,) = cache_dir.glob("jinja-*.marshal")
+    assert cache_dir.stat().st_mode & 0o777 == 0o700
+    (cache_file if loosened == "file" else cache_dir).chmod(0o777 if loosened == "folder" else 0o666)
+    counter = CompileCounter(monkeypatch)
+    render_fullest(template_repo, tmp_path / "second")
+    assert counter.calls > 100, "code from a file others may have written is never run"
+
+
 def test_an_unwritable_cache_directory_only_costs_time(template_repo, tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("the cache directory cannot be created under a file\n")
