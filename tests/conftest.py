@@ -6,6 +6,7 @@ which pytest-copier also installs into plumbum's environment, the one copier run
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -40,6 +41,47 @@ def tool(name: str) -> str:
     if not found:
         pytest.fail(f"{name} is not installed: run `bash tools/test.sh`, which installs every tool the tests use")
     return found
+
+
+def checkov(directory: Path, *, timeout: int) -> list[dict]:
+    """checkov 3, offline, over every Terraform file below `directory`: its JSON reports (one per framework run)."""
+    command = [tool("checkov"), "-d", str(directory), "--framework", "terraform", "--skip-download", "--compact"]
+    result = subprocess.run(
+        [*command, "--output", "json"], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert result.stdout, result.stderr
+    report = json.loads(result.stdout)
+    return report if isinstance(report, list) else [report]
+
+
+def checkov_results(reports: list[dict], outcome: str) -> list[dict]:
+    """The `failed` or `skipped` checks of every report."""
+    return [check for entry in reports for check in entry["results"][f"{outcome}_checks"]]
+
+
+CHECKOV_SKIP = re.compile(r"#checkov:skip=([A-Z0-9_]+):(.*)")
+
+
+def applied_checkov_skips(reports: list[dict]) -> set[tuple[str, str]]:
+    """(check, `type.name`) of every skip checkov applied, whichever module instance the resource is in."""
+    return {
+        (check["check_id"], ".".join(check["resource"].split(".")[-2:]))
+        for check in checkov_results(reports, "skipped")
+    }
+
+
+def declared_checkov_skips(main_files: list[Path]) -> set[tuple[str, str]]:
+    """(check, `type.name`) of every inline `#checkov:skip` in these files, by the resource block it sits in."""
+    declared = set()
+    for path in main_files:
+        resource = None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            header = re.match(r'resource "(\w+)" "(\w+)"', line)
+            resource = f"{header.group(1)}.{header.group(2)}" if header else resource
+            skip = CHECKOV_SKIP.search(line)
+            if skip:
+                declared.add((skip.group(1), resource))
+    return declared
 
 
 def git(*args: str, cwd: Path) -> str:

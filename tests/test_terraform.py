@@ -25,7 +25,18 @@ import hcl2
 import pytest
 
 import answers as nimbus_answers
-from conftest import ANSWER_SETS, MODULES_README_TEMPLATE, ROOT, TEST_VERSION, module_section, tool
+from conftest import (
+    ANSWER_SETS,
+    CHECKOV_SKIP,
+    MODULES_README_TEMPLATE,
+    ROOT,
+    TEST_VERSION,
+    applied_checkov_skips,
+    checkov,
+    checkov_results,
+    declared_checkov_skips,
+    module_section,
+)
 from tfcheck import check_terraform_dir, load_schema
 
 TEMPLATE_TF = ROOT / "template" / "terraform"
@@ -555,7 +566,7 @@ def test_root_owned_module_readme_documents_its_interface_and_skips(module):
         data = parse(path)
         for name, _ in list(blocks(data, "variable")) + list(blocks(data, "output")):
             assert f"`{name}`" in readme, f"{module}: README.md does not document {name}"
-        for check, reason in re.findall(r"#checkov:skip=([A-Z0-9_]+):(.*)", path.read_text(encoding="utf-8")):
+        for check, reason in CHECKOV_SKIP.findall(path.read_text(encoding="utf-8")):
             assert len(reason.strip()) >= 40, f"{module}: skip {check} needs a real reason"
 
 
@@ -571,51 +582,21 @@ def test_container_app_keeps_deployed_images():
 def test_checkov_reports_no_failed_check_on_any_rendered_project(rendered, tmp_path):
     for name in NAMES:
         shutil.copytree(rendered(name) / "terraform", tmp_path / name)
-    result = subprocess.run(
-        [
-            tool("checkov"),
-            "-d",
-            str(tmp_path),
-            "--framework",
-            "terraform",
-            "--skip-download",
-            "--compact",
-            "--output",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    assert result.stdout, result.stderr
-    report = json.loads(result.stdout)
-    reports = report if isinstance(report, list) else [report]
+    reports = checkov(tmp_path, timeout=1200)
     assert reports and all(entry.get("check_type") == "terraform" for entry in reports)
     failed = sorted(
         {
             f"{check['check_id']} {check['resource']} ({check['file_path'].split('/', 2)[-1]})"
-            for entry in reports
-            for check in entry["results"]["failed_checks"]
+            for check in checkov_results(reports, "failed")
         }
     )
     assert failed == []
     assert sum(entry["summary"]["resource_count"] for entry in reports) > 0
     # Every skip of the root-owned modules was needed by some project (a stale skip hides nothing but misleads).
-    applied = {
-        (check["check_id"], ".".join(check["resource"].split(".")[-2:]))
-        for entry in reports
-        for check in entry["results"]["skipped_checks"]
-    }
-    declared = set()
-    for module in ROOT_OWNED_MODULES:
-        current = None
-        for line in (TEMPLATE_MODULES / module_dir_name(module) / "main.tf").read_text(encoding="utf-8").splitlines():
-            header = re.match(r'resource "(\w+)" "(\w+)"', line)
-            current = f"{header.group(1)}.{header.group(2)}" if header else current
-            skip = re.search(r"#checkov:skip=([A-Z0-9_]+):", line)
-            if skip:
-                declared.add((skip.group(1), current))
+    applied = applied_checkov_skips(reports)
+    declared = declared_checkov_skips(
+        [TEMPLATE_MODULES / module_dir_name(module) / "main.tf" for module in ROOT_OWNED_MODULES]
+    )
     assert declared <= applied, sorted(declared - applied)
 
 

@@ -12,11 +12,9 @@ rendered-project checks: which modules are rendered, the root's calls, checkov o
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
@@ -24,7 +22,17 @@ from typing import NamedTuple
 import answers as nimbus_answers
 import hcl2
 import pytest
-from conftest import ANSWER_SETS, MODULES_README_TEMPLATE, ROOT, module_section, tool
+from conftest import (
+    ANSWER_SETS,
+    CHECKOV_SKIP,
+    MODULES_README_TEMPLATE,
+    ROOT,
+    applied_checkov_skips,
+    checkov,
+    checkov_results,
+    declared_checkov_skips,
+    module_section,
+)
 from tfcheck import check_terraform_dir
 
 MODULES_DIR = ROOT / "template" / "terraform" / "modules"
@@ -147,7 +155,6 @@ PRIVATE_ENDPOINT_VALUE = {
     "subnet_id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pe",
     "private_dns_zone_id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/zone",
 }
-SKIP = re.compile(r"#checkov:skip=([A-Z0-9_]+):(.*)")
 
 
 def module_dir(module: str) -> Path:
@@ -601,7 +608,7 @@ def test_readme_documents_every_input_output_and_checkov_skip(module):
         assert f"| `{name}` |" in readme, f"README does not document input {name}"
     for name in named_blocks(module, "output"):
         assert f"| `{name}` |" in readme, f"README does not document output {name}"
-    for check, _ in SKIP.findall((module_dir(module) / "main.tf").read_text(encoding="utf-8")):
+    for check, _ in CHECKOV_SKIP.findall((module_dir(module) / "main.tf").read_text(encoding="utf-8")):
         assert f"| {check} |" in readme, f"README does not explain the {check} skip"
     for heading in ("### What it creates", "### Inputs", "### Outputs", "### Checkov skips", "### Cost notes"):
         assert heading in readme, heading
@@ -609,7 +616,7 @@ def test_readme_documents_every_input_output_and_checkov_skip(module):
 
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_checkov_skips_give_a_reason(module):
-    for check, reason in SKIP.findall((module_dir(module) / "main.tf").read_text(encoding="utf-8")):
+    for check, reason in CHECKOV_SKIP.findall((module_dir(module) / "main.tf").read_text(encoding="utf-8")):
         assert len(reason.strip()) >= 40, f"{check}: explain the skip"
 
 
@@ -665,47 +672,14 @@ def test_checkov_passes_on_every_module_in_both_network_modes(plain_modules):
     for mode in ("public", "private"):
         (plain_modules / f"caller_{mode}").mkdir(exist_ok=True)
         (plain_modules / f"caller_{mode}" / "main.tf").write_text(caller(mode), encoding="utf-8")
-    checkov = tool("checkov")  # its own virtual environment (see tools/test.sh)
-    result = subprocess.run(
-        [
-            checkov,
-            "-d",
-            str(plain_modules),
-            "--framework",
-            "terraform",
-            "--skip-download",
-            "--compact",
-            "--output",
-            "json",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.stdout, result.stderr
-    report = json.loads(result.stdout)
-    reports = report if isinstance(report, list) else [report]
+    reports = checkov(plain_modules, timeout=900)
     failed = [
         f"{check['check_id']} {check['resource']} ({check['file_path']})"
-        for entry in reports
-        for check in entry["results"]["failed_checks"]
+        for check in checkov_results(reports, "failed")
     ]
     assert failed == []
-    skipped = {
-        (check["check_id"], check["resource"].split(".")[-2] + "." + check["resource"].split(".")[-1])
-        for entry in reports
-        for check in entry["results"]["skipped_checks"]
-    }
-    declared = set()
-    for module in DATA_MODULES:
-        current = None
-        for line in (module_dir(module) / "main.tf").read_text(encoding="utf-8").splitlines():
-            header = re.match(r'resource "(\w+)" "(\w+)"', line)
-            current = f"{header.group(1)}.{header.group(2)}" if header else current
-            skip = SKIP.search(line)
-            if skip:
-                declared.add((skip.group(1), current))
+    skipped = applied_checkov_skips(reports)
+    declared = declared_checkov_skips([module_dir(module) / "main.tf" for module in DATA_MODULES])
     # A skip that checkov never applied is stale (the check was renamed or the resource no longer triggers it).
     assert declared <= skipped, sorted(declared - skipped)
 
