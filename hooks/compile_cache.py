@@ -145,7 +145,7 @@ class CompileCache:
             try:
                 code = with_filename(marshal.loads(stored[stored_key]), filename or "<template>")
             except (EOFError, ValueError, TypeError):
-                code = None
+                pass  # a damaged entry: compiled again below and replaced on save
         if code is None:
             code = compile_source(source, name, filename, raw, defer_init)
             if self.path:
