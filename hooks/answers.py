@@ -73,8 +73,79 @@ def services() -> dict[str, Any]:
     return load("services")
 
 
-def naming() -> dict[str, Any]:
-    return load("naming")
+def naming(scheme: str | int | None = None) -> dict[str, Any]:
+    """The rules of one naming scheme (default: the one new projects get), as nimbus.json carries them: name
+    rules, resource group, state key, ownership record, hash, name patterns and the Azure limits."""
+    data = load("naming")
+    key = str(scheme if scheme not in (None, "") else data["current"])
+    if key not in data["schemes"]:
+        raise KeyError(f"naming_scheme {key!r} is not one of {sorted(data['schemes'])}")
+    return {**data["schemes"][key], "scheme": key, "max_length": data["max_length"]}
+
+
+def naming_schemes() -> list[str]:
+    return sorted(load("naming")["schemes"])
+
+
+def new_repository_token() -> str:
+    """A fresh repository token: a letter, then letters and digits (names with it start with a letter)."""
+    import secrets
+
+    rules = load("naming")["repository_token"]
+    letters = [c for c in rules["alphabet"] if c.isalpha()]
+    return secrets.choice(letters) + "".join(secrets.choice(rules["alphabet"]) for _ in range(rules["length"] - 1))
+
+
+def check_repository_token(value: Any) -> str:
+    rules = load("naming")["repository_token"]
+    if isinstance(value, str) and re.fullmatch(rules["pattern"], value):
+        return ""
+    return (
+        f"repository_token {value!r} is not allowed; use {rules['length']} lowercase letters and digits starting "
+        "with a letter (each repository needs its own: a fork or copy of a project must not reuse the original's)."
+    )
+
+
+def check_naming_scheme(value: Any) -> str:
+    if str(value) in naming_schemes():
+        return ""
+    return f"naming_scheme {value!r} is not one of the allowed values: {_allowed(naming_schemes())}."
+
+
+def resource_names(rules: dict[str, Any], token: str, project: str, environment: str, subscription: str) -> dict:
+    """Every resource name of one environment under one naming scheme (`rules` = naming(scheme)); the same
+    computation as terraform/naming.tf (tests/test_terraform.py runs both and compares)."""
+    import hashlib
+
+    hash_input = (
+        rules["hash"]["input"]
+        .replace("{subscription}", subscription)
+        .replace("{token}", token)
+        .replace("{project}", project)
+        .replace("{environment}", environment)
+    )
+    suffix = hashlib.new(rules["hash"]["function"], hash_input.encode()).hexdigest()[: rules["suffix_length"]]
+    parts = {
+        "project": project,
+        "environment": environment,
+        "project_compact": project.replace("-", ""),
+        "environment_compact": environment.replace("-", ""),
+        "token": token,
+        "suffix": suffix,
+        "short_suffix": suffix[:-1],
+    }
+    readable = f"{project}-{environment}"
+    names = {}
+    for key, pattern in {"resource_group": rules["resource_group"], **rules["names"]}.items():
+        name = pattern
+        for placeholder, value in parts.items():
+            name = name.replace("{" + placeholder + "}", value)
+        fixed = len(name.replace("{readable}", "").replace("{readable_compact}", ""))
+        room = max(1, rules["max_length"][key] - fixed)
+        name = name.replace("{readable}", readable[:room].rstrip("-"))
+        name = name.replace("{readable_compact}", readable.replace("-", "")[:room])
+        names[key] = name
+    return names
 
 
 def _allowed(values) -> str:

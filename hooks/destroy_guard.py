@@ -110,6 +110,15 @@ def cached_previous_answers(context: Any) -> dict[str, Any] | None:
     return previous
 
 
+def default_naming_scheme(context: Any) -> str:
+    """The naming scheme of a project that has none recorded: scheme 1 for a project rendered by an earlier
+    nimbus (its answers file has no naming_scheme), the current scheme for a new project."""
+    previous = cached_previous_answers(context)
+    if previous and "naming_scheme" not in previous:
+        return "1"
+    return nimbus_answers.naming()["scheme"]
+
+
 def plan(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list[str]] | None:
     """What `new` destroys compared with `previous`, or None when nothing is destroyed."""
     if not previous:

@@ -85,6 +85,8 @@ class NimbusExtension(ContextHook):
                 "nimbus_check_env_branch_prefix": answers.check_env_branch_prefix,
                 "nimbus_check_combination": lambda context: answers.check_combination(dict(context)),
                 "nimbus_default_project_name": answers.default_project_name,
+                "nimbus_check_repository_token": answers.check_repository_token,
+                "nimbus_check_naming_scheme": answers.check_naming_scheme,
             }
         )
         environment.globals.update(
@@ -94,6 +96,10 @@ class NimbusExtension(ContextHook):
             # allow_destroy's `when` and `help`: does this update destroy anything, and what
             nimbus_destroy_pending=pass_context(destroy_guard.pending),
             nimbus_destroy_summary=pass_context(destroy_guard.pending_summary),
+            nimbus_new_repository_token=answers.new_repository_token,
+            # a project rendered before naming schemes existed keeps scheme 1 (its names and state keys)
+            nimbus_default_naming_scheme=pass_context(destroy_guard.default_naming_scheme),
+            nimbus_naming=answers.naming,
         )
         # derived values by answer set and template version: copier builds a render context for every file and
         # every path part (hundreds per copy), and the answers do not change between them

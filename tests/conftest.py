@@ -24,6 +24,8 @@ import matrix  # noqa: E402
 
 # What a template release consists of (everything else in this repo is tooling).
 TEMPLATE_PATHS = ["copier.yml", "hooks", "template"]
+# The repository token of test projects (a new project draws a random one; tests need stable names).
+TEST_TOKEN = "tok3n1"
 TEST_VERSION = "99.99.99"
 
 
@@ -120,12 +122,15 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory, default_gitconfig) -
     return make_template_repo(tmp_path_factory.mktemp("template"))
 
 
-def render(template: Path, destination: Path, answers: dict, *, tasks: bool = False, **options) -> Path:
-    """Render `answers` with copier exactly as `copier copy --trust --defaults --data ...` would."""
+def render(
+    template: Path, destination: Path, answers: dict, *, tasks: bool = False, token: str | None = TEST_TOKEN, **options
+) -> Path:
+    """Render `answers` with copier exactly as `copier copy --trust --defaults --data ...` would. The repository
+    token is TEST_TOKEN unless `answers` gives one (token=None: copier draws a random one, as for a user)."""
     run_copy(
         str(template),
         destination,
-        data=answers,
+        data={"repository_token": token, **answers} if token else answers,
         defaults=True,
         unsafe=True,
         quiet=True,

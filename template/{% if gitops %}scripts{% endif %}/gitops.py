@@ -31,6 +31,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,10 @@ STATE_CONTAINER = "tfstate"
 STATE_ACCOUNT_PREFIX = "nimbustf"
 STATE_ACCOUNT_HASH_CHARS = 14  # "nimbustf" + 14 = 22 characters, within Azure's 3-24
 STORAGE_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+# Deleted state blobs and earlier versions of state (they hold database passwords) are kept this long, then
+# deleted: soft delete, and a lifecycle rule on non-current versions (setup creates both).
+STATE_RETENTION_DAYS = 30
+STATE_LIFECYCLE_RULE = "nimbus-delete-old-state-versions"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 # GitHub Environments every workflow job that signs in to Azure runs in: their names are the OIDC subjects.
@@ -119,6 +124,12 @@ def load_config() -> dict:
         if key not in config:
             raise Failed(f"{CONFIG_FILE} has no {key!r}: re-render it with copier update")
     config.setdefault("protected_environments", ["prod"])
+    uses_token = "{token}" in json.dumps(config["naming"])
+    if uses_token and not re.fullmatch(r"[a-z][a-z0-9]{5}", str(config.get("repository_token") or "")):
+        raise Failed(
+            f"{CONFIG_FILE} has no valid repository_token: re-render it with copier update "
+            "(the token is recorded in .copier-answers.yml)"
+        )
     return config
 
 
@@ -189,7 +200,11 @@ def environment_from_branch(branch: str, config: dict) -> str:
 
 
 def fill(pattern: str, config: dict, environment: str) -> str:
-    return pattern.replace("{project}", config["project"]).replace("{environment}", environment)
+    return (
+        pattern.replace("{token}", str(config.get("repository_token") or ""))
+        .replace("{project}", config["project"])
+        .replace("{environment}", environment)
+    )
 
 
 def is_protected(environment: str, config: dict) -> bool:
@@ -434,32 +449,83 @@ def terraform_env(subscription: str) -> dict:
     return env
 
 
-def admit_deployer(env: Mapping[str, str]) -> None:
-    """With network = vnet the environment's Key Vault admits only deployer_ip_ranges, and Terraform refreshes the
-    vault's secrets (a data-plane read) BEFORE it could update that firewall. So an existing vault is first told to
-    admit this machine's address (a management-plane change the deploying identity may make); the apply then sets
-    the rules to exactly this address, dropping the previous run's. A new environment has no vault yet: nothing to do.
-    """
-    ranges = env.get("TF_VAR_deployer_ip_ranges")
-    if not ranges:
-        return
+def environment_vault(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(Key Vault name, resource group) from the environment's state, or None (no vault, or no state yet)."""
     result = run(terraform("output", "-json"), capture=True, env=env)
     outputs = json_of(result, "terraform output -json") if result.returncode == 0 else {}
     vault = ((outputs or {}).get("key_vault_name") or {}).get("value")
     group = ((outputs or {}).get("resource_group_name") or {}).get("value")
-    if not vault or not group:
-        return
-    for address in json.loads(ranges):
-        checked(
-            argv(
-                "az keyvault network-rule add --name {vault} --resource-group {group} --ip-address {address} "
-                "--output none",
-                vault=vault,
-                group=group,
-                address=address,
-            ),
-            f"admitting {address} to Key Vault {vault}",
-        )
+    return (vault, group) if vault and group else None
+
+
+def vault_ip_rules(vault: str, group: str) -> set[str]:
+    result = checked(
+        argv("az keyvault network-rule list --name {vault} --resource-group {group} --output json", vault=vault, group=group),
+        f"reading the firewall of Key Vault {vault}",
+    )
+    rules = (json_of(result, "az keyvault network-rule list") or {}).get("ipRules") or []
+    return {str(rule.get("value", "")).removesuffix("/32") for rule in rules}
+
+
+class DeployerAccess:
+    """Temporary access of this machine to the environment's Key Vault (network = vnet), for one Terraform run.
+
+    Terraform reads the vault's secrets on refresh (a data-plane call the firewall blocks), so an existing vault
+    is told to admit this machine's address first. Whatever this run added to the firewall (that admission, or
+    the address a new vault was created with) is removed again when the run ends: on success, on failure and on
+    Ctrl-C or a cancelled workflow (SIGINT/SIGTERM). The key_vault module ignores changes to the firewall's IP
+    rules, so drift never reports these short-lived addresses. Trade-offs: docs/security.md.
+    """
+
+    def __init__(self, env: Mapping[str, str]):
+        ranges = env.get("TF_VAR_deployer_ip_ranges")
+        self.env = env
+        self.addresses = [address.removesuffix("/32") for address in json.loads(ranges)] if ranges else []
+        self.before: set[str] = set()
+
+    def __enter__(self) -> "DeployerAccess":
+        vault = environment_vault(self.env) if self.addresses else None
+        if vault:
+            self.before = vault_ip_rules(*vault)
+            for address in self.addresses:
+                if address in self.before:
+                    continue
+                checked(
+                    argv(
+                        "az keyvault network-rule add --name {vault} --resource-group {group} --ip-address {address} "
+                        "--output none",
+                        vault=vault[0],
+                        group=vault[1],
+                        address=address,
+                    ),
+                    f"admitting {address} to Key Vault {vault[0]}",
+                )
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if not self.addresses:
+            return
+        try:
+            vault = environment_vault(self.env)
+            if vault:
+                present = vault_ip_rules(*vault)
+                for address in self.addresses:
+                    if address in present and address not in self.before:
+                        checked(
+                            argv(
+                                "az keyvault network-rule remove --name {vault} --resource-group {group} "
+                                "--ip-address {address} --output none",
+                                vault=vault[0],
+                                group=vault[1],
+                                address=address,
+                            ),
+                            f"removing {address} from Key Vault {vault[0]}",
+                        )
+        except Failed as failure:
+            message = f"{failure}: remove it from the vault's firewall by hand (az keyvault network-rule remove)"
+            if kind is None:
+                raise Failed(message) from None
+            print(f"gitops.py: {message}", file=sys.stderr)
 
 
 def backend_config(environment: str, config: dict, subscription: str) -> dict:
@@ -487,6 +553,7 @@ def check_backend_block() -> None:
 
 def init(environment: str, config: dict, subscription: str) -> None:
     check_backend_block()
+    check_owner(config, subscription)
     backend = backend_config(environment, config, subscription)
     command = terraform("init", "-input=false", "-reconfigure")
     command += [f"-backend-config={key}={value}" for key, value in backend.items()]
@@ -510,9 +577,18 @@ def absolute(path: str) -> str:
 
 
 def plan_json(plan_file: str, subscription: str | None) -> dict:
-    text = Path(plan_file).read_bytes()
+    try:
+        text = Path(plan_file).read_bytes()
+    except OSError as error:
+        raise Refused(f"refused plan file {plan_file!r}: {error.strerror or error} (save one with plan --out)") from None
     if text.lstrip().startswith(b"{"):
-        return json.loads(text)
+        try:
+            plan = json.loads(text)
+        except ValueError as error:
+            raise Refused(f"refused plan file {plan_file!r}: it is not valid JSON ({error})") from None
+        if not isinstance(plan, dict):
+            raise Refused(f"refused plan file {plan_file!r}: expected a JSON object (terraform show -json)")
+        return plan
     env = terraform_env(subscription) if subscription else None
     result = run(terraform("show", "-json", absolute(plan_file)), capture=True, env=env)
     if result.returncode != 0:
@@ -560,8 +636,8 @@ def cmd_plan(args, config) -> int:
         command.append("-lock=false")
     command += variable_args(environment)
     env = terraform_env(subscription)
-    admit_deployer(env)
-    return run(command, env=env).returncode
+    with DeployerAccess(env):
+        return run(command, env=env).returncode
 
 
 def cmd_apply(args, config) -> int:
@@ -574,10 +650,12 @@ def cmd_apply(args, config) -> int:
         raise Refused(
             f"refused to apply {args.plan_file}: it was planned for environment {planned_for!r}, not {environment!r}"
         )
+    check_owner(config, subscription)
     ensure_initialised(environment, config, subscription)
     # A saved plan carries its own variables: Terraform refuses -var/-var-file here.
-    result = run(terraform("apply", "-input=false", absolute(args.plan_file)), env=terraform_env(subscription))
-    return result.returncode
+    env = terraform_env(subscription)
+    with DeployerAccess(env):
+        return run(terraform("apply", "-input=false", absolute(args.plan_file)), env=env).returncode
 
 
 def refuse_protected(environment: str, config: dict, forced: bool, action: str) -> None:
@@ -593,13 +671,14 @@ def cmd_destroy(args, config) -> int:
     environment = check_environment(args.environment, config)
     refuse_protected(environment, config, args.i_know_this_is_protected, "destroy")
     subscription = subscription_id(args.subscription)
+    check_owner(config, subscription)
     ensure_initialised(environment, config, subscription)
     # Without --yes Terraform asks for confirmation, so input stays on.
     command = terraform("destroy", "-input=false", "-auto-approve") if args.yes else terraform("destroy")
     command += variable_args(environment)
     env = terraform_env(subscription)
-    admit_deployer(env)
-    return run(command, env=env).returncode
+    with DeployerAccess(env):
+        return run(command, env=env).returncode
 
 
 def cmd_outputs(args, config) -> int:
@@ -634,10 +713,133 @@ def blob_args(storage: Mapping[str, str]) -> list[str]:
     ]
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Ownership: which GitHub repository a project's state belongs to
+# --------------------------------------------------------------------------------------------------------------
+
+
+def owner_record_key(config: dict) -> str:
+    """The blob beside the state that names the repository it belongs to (`setup` writes it)."""
+    return fill(config["naming"]["owner_record"], config, "")
+
+
+def current_repository() -> tuple[str, str] | None:
+    """(OWNER/REPO, numeric id or '') this runs for: GITHUB_REPOSITORY(_ID) in Actions, else the git remote
+    origin; None when neither says."""
+    name = os.environ.get("GITHUB_REPOSITORY")
+    if name:
+        return name, os.environ.get("GITHUB_REPOSITORY_ID", "")
+    try:
+        return github_repository(None), ""
+    except Refused:
+        return None
+
+
+def read_owner(storage: Mapping[str, str], key: str) -> dict | None:
+    """The ownership record's metadata ({"repository": ..., "repository_id": ...}), or None when there is none."""
+    result = run(
+        ["az", "storage", "blob", "metadata", "show", *blob_args(storage), "--name", key, "--output", "json"],
+        capture=True,
+        echo=False,
+    )
+    if result.returncode != 0:
+        if not_found(result) or "BlobNotFound" in (result.stderr or ""):
+            return None
+        raise Failed(f"reading the ownership record {key} failed (az exit {result.returncode}): {last_line(result.stderr)}")
+    record = json_of(result, "az storage blob metadata show")
+    return record if isinstance(record, dict) else {}
+
+
+def same_repository(record: Mapping[str, Any], name: str, repository_id: str) -> bool:
+    """GitHub ids survive renames and are never reused; names are compared without case (as GitHub does)."""
+    if record.get("repository_id") and repository_id:
+        return str(record["repository_id"]) == str(repository_id)
+    return str(record.get("repository") or "").lower() == name.lower()
+
+
+def fork_hint(config: dict) -> str:
+    if "{token}" in config["naming"]["owner_record"]:
+        return (
+            "if this repository is a fork or copy of it, give it its own token: copier update --trust --data "
+            "repository_token=<6 lowercase letters and digits, starting with a letter>, then run "
+            "python3 scripts/gitops.py setup"
+        )
+    return "if this repository is a fork or copy of it, adopt naming scheme 2 first (docs/upgrading.md)"
+
+
+_owners_checked: set[tuple[str, str]] = set()
+
+
+def check_owner(config: dict, subscription: str) -> None:
+    """Refuse to touch state that `setup` recorded as another repository's (a fork, or another team's project
+    with the same name under the scheme-1 names)."""
+    storage = state_storage(subscription)
+    key = owner_record_key(config)
+    if (storage["storage_account_name"], key) in _owners_checked:
+        return
+    record = read_owner(storage, key)
+    if record is None:
+        print(
+            f"gitops.py: warning: no ownership record {key} in storage account {storage['storage_account_name']}: "
+            "run python3 scripts/gitops.py setup, so that no other repository can use this project's state",
+            file=sys.stderr,
+        )
+    else:
+        me = current_repository()
+        if me is None:
+            raise Refused(
+                "cannot tell which GitHub repository this is, so the state's owner cannot be checked: set "
+                "GITHUB_REPOSITORY=OWNER/REPO or add the git remote origin"
+            )
+        if not same_repository(record, *me):
+            raise Refused(
+                f"refused: the state of project {config['project']!r} in storage account "
+                f"{storage['storage_account_name']} ({key}) belongs to GitHub repository "
+                f"{record.get('repository')}, not {me[0]}; nothing was touched. {fork_hint(config)}"
+            )
+    _owners_checked.add((storage["storage_account_name"], key))
+
+
+def ensure_owner_record(boot: "Bootstrap", storage: dict, config: dict, repository: dict) -> None:
+    """setup: write the ownership record, or refuse when the state already belongs to another repository."""
+    key = owner_record_key(config)
+    record = None
+    if f"storage account {storage['storage_account_name']}" in boot.existing:
+        shown = boot.read(
+            ["az", "storage", "blob", "metadata", "show", *blob_args(storage), "--name", key, "--output", "json"]
+        )
+        if shown.returncode == 0:
+            record = json_of(shown, "az storage blob metadata show") or {}
+        elif not (not_found(shown) or "BlobNotFound" in (shown.stderr or "")):
+            raise Failed(
+                f"reading the ownership record {key} failed: {last_line(shown.stderr)} (a new role assignment can "
+                "take a few minutes to apply: run setup again)"
+            )
+    name, number = repository["full_name"], str(repository.get("id") or "")
+    if record is not None:
+        if not same_repository(record, name, number):
+            raise Failed(
+                f"the state of project {config['project']!r} in storage account {storage['storage_account_name']} "
+                f"({key}) belongs to GitHub repository {record.get('repository')}, not {name}: setup changed "
+                f"nothing there. {fork_hint(config)}"
+            )
+        boot.exists(f"ownership record {key} ({name})")
+        return
+    document = json.dumps({"repository": name, "repository_id": number, "project": config["project"]})
+    boot.change(
+        [
+            "az", "storage", "blob", "upload", *blob_args(storage), "--name", key, "--data", document,
+            "--metadata", f"repository={name}", f"repository_id={number}", "--overwrite", "false", "--output", "none",
+        ],
+        f"ownership record {key} (state of {config['project']!r} belongs to {name})",
+    )  # fmt: skip
+
+
 def cmd_delete_state(args, config) -> int:
     environment = check_environment(args.environment, config)
     refuse_protected(environment, config, args.i_know_this_is_protected, "delete the state of")
     subscription = subscription_id(args.subscription)
+    check_owner(config, subscription)
     info = describe(environment, config, subscription)
     storage, key = info["backend"], info["state_key"]
     exists = checked(
@@ -652,7 +854,8 @@ def cmd_delete_state(args, config) -> int:
         f"deleting state blob {key}",
     )
     print(
-        f"deleted the state of environment {environment!r} ({key}); blob versioning keeps a copy for 30 days",
+        f"deleted the state of environment {environment!r} ({key}); blob versioning keeps a copy for "
+        f"{STATE_RETENTION_DAYS} days",
         file=sys.stderr,
     )
     return 0
@@ -802,10 +1005,23 @@ def run_url() -> str:
 def cmd_drift_report(args, config) -> int:
     """One open issue per drifted environment: created once, commented on each later drifted run, closed when a
     run finds the environment back in line. Prints a Markdown table for the job summary."""
+    folder = Path(args.directory)
+    if not folder.is_dir():
+        raise Refused(f"refused drift-report {args.directory!r}: no such folder (plan-summary --record writes it)")
     records = []
-    for path in sorted(Path(args.directory).glob("*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        check_environment(record.get("environment") or "", config)
+    for path in sorted(folder.glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise Refused(f"refused drift record {path}: it is not valid JSON ({error})") from None
+        fields = {"environment": str, "drift": bool, "add": int, "change": int, "destroy": int, "markdown": str}
+        wrong = [key for key, kind in fields.items() if not isinstance(record, dict) or not isinstance(record.get(key), kind)]
+        if wrong:
+            raise Refused(
+                f"refused drift record {path}: {', '.join(wrong)} missing or of the wrong type (write records with "
+                "plan-summary --record)"
+            )
+        check_environment(record["environment"], config)
         records.append(record)
     link = run_url()
     rows = [
@@ -1070,13 +1286,15 @@ def ensure_state_storage(boot: Bootstrap, storage: dict, region: str, subscripti
         boot.change(
             argv(
                 "az storage account blob-service-properties update --account-name {account} --resource-group {group} "
-                "--enable-versioning true --enable-delete-retention true --delete-retention-days 30 "
-                "--enable-container-delete-retention true --container-delete-retention-days 30 --output none",
+                "--enable-versioning true --enable-delete-retention true --delete-retention-days {days} "
+                "--enable-container-delete-retention true --container-delete-retention-days {days} --output none",
                 account=account,
                 group=group,
+                days=str(STATE_RETENTION_DAYS),
             ),
-            "blob versioning and 30-day soft delete (every state write is recoverable)",
+            f"blob versioning and {STATE_RETENTION_DAYS}-day soft delete (every state write is recoverable)",
         )
+    ensure_state_lifecycle(boot, account, group, account_new)
 
     container_exists = not account_new and boot.read_json(
         argv(
@@ -1105,6 +1323,55 @@ def ensure_state_storage(boot: Bootstrap, storage: dict, region: str, subscripti
     return (
         f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.Storage/storageAccounts/"
         f"{account}/blobServices/default/containers/{container}"
+    )
+
+
+def lifecycle_rule() -> dict:
+    """Earlier versions of state blobs (every write makes one; they hold database passwords) are deleted
+    STATE_RETENTION_DAYS days after they stop being current."""
+    return {
+        "enabled": True,
+        "name": STATE_LIFECYCLE_RULE,
+        "type": "Lifecycle",
+        "definition": {
+            "actions": {"version": {"delete": {"daysAfterCreationGreaterThan": STATE_RETENTION_DAYS}}},
+            "filters": {"blobTypes": ["blockBlob"], "prefixMatch": [f"{STATE_CONTAINER}/"]},
+        },
+    }
+
+
+def ensure_state_lifecycle(boot: "Bootstrap", account: str, group: str, account_new: bool) -> None:
+    rules = []
+    if not account_new:
+        shown = boot.read(
+            argv(
+                "az storage account management-policy show --account-name {account} --resource-group {group} "
+                "--output json",
+                account=account,
+                group=group,
+            )
+        )
+        if shown.returncode == 0:
+            rules = ((json_of(shown, "az storage account management-policy show") or {}).get("policy") or {}).get(
+                "rules"
+            ) or []
+        elif not not_found(shown):
+            raise Failed(f"reading the lifecycle policy of {account} failed: {last_line(shown.stderr)}")
+    wanted = lifecycle_rule()
+    if any(rule == wanted for rule in rules):
+        boot.exists(f"lifecycle rule {STATE_LIFECYCLE_RULE}")
+        return
+    # The policy is one document: the account's other rules are kept as they are.
+    policy = {"rules": [rule for rule in rules if rule.get("name") != STATE_LIFECYCLE_RULE] + [wanted]}
+    boot.change(
+        argv(
+            "az storage account management-policy create --account-name {account} --resource-group {group} "
+            "--policy {policy} --output none",
+            account=account,
+            group=group,
+            policy=json.dumps(policy, separators=(",", ":")),
+        ),
+        f"lifecycle rule {STATE_LIFECYCLE_RULE}: earlier state versions deleted after {STATE_RETENTION_DAYS} days",
     )
 
 
@@ -1328,6 +1595,7 @@ def cmd_setup(args, config) -> int:
     container_scope = ensure_state_storage(boot, storage, config["region"], account["id"])
     app_id, principal, new = ensure_identity(boot, repository, args.legacy_oidc_subjects)
     ensure_roles(boot, account, principal, new, container_scope)
+    ensure_owner_record(boot, storage, config, repository)
     ensure_github(
         boot,
         repo,
@@ -1459,8 +1727,14 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def stop(signum, frame) -> None:
+    """A cancelled workflow sends SIGTERM: unwind like Ctrl-C, so temporary firewall access is removed."""
+    raise KeyboardInterrupt
+
+
 def main(arguments: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if arguments is None else arguments)
+    signal.signal(signal.SIGTERM, stop)
     annotate = "--github-output" in arguments  # CI mode: refusals become error annotations on the run page
     try:
         args = parser().parse_args(arguments)

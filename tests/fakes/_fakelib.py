@@ -44,6 +44,16 @@ def state(section: str) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8")).get(section, {})
 
 
+def update_state(section: str, key: str, value) -> None:
+    """Change what exists (e.g. a firewall rule added), for the next call to see."""
+    path = os.environ.get("NIMBUS_FAKE_STATE")
+    if not path:
+        return
+    whole = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).exists() else {}
+    whole.setdefault(section, {})[key] = value
+    Path(path).write_text(json.dumps(whole), encoding="utf-8")
+
+
 def option(argv: list[str], *names: str, default=None):
     """The value after --name (or --name=value)."""
     for index, item in enumerate(argv):
