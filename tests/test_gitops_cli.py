@@ -25,7 +25,7 @@ from gitops_support import (
     run_cli,
 )
 
-ALLOWED = "environments are 1 to 8 lowercase letters, digits and single hyphens"
+ALLOWED = "environments are 1 to 24 lowercase letters, digits and single hyphens"
 STATE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
 
 
@@ -57,8 +57,8 @@ def test_env_turns_a_branch_into_an_environment(project, world, branch):
         "environment": "alice",
         "project": "my-app",
         "region": "eastus",
-        "resource_group": "rg-my-app-alice",
-        "state_key": "my-app/alice.tfstate",
+        "resource_group": "rg-my-app--alice-tok3n1",
+        "state_key": "tok3n1/my-app/alice.tfstate",
         "protected": False,
         "github_environment": "nimbus",
         "branch": "env-alice",
@@ -74,7 +74,7 @@ def test_env_with_a_subscription_names_the_shared_state_backend(project, world):
         "resource_group_name": "nimbus-tfstate",
         "storage_account_name": account,
         "container_name": "tfstate",
-        "key": "my-app/alice.tfstate",
+        "key": "tok3n1/my-app/alice.tfstate",
     }
     assert env_of(project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION) == info, "deterministic"
     other = env_of(project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION.replace("1", "7"))
@@ -103,7 +103,7 @@ def test_env_with_a_slash_prefix(rendered, world):
 BAD_BRANCHES = {
     "not the prefix": ("main", "only branches named env-<environment> get an environment"),
     "empty": ("env-", "is empty"),
-    "too long": ("env-abcdefghi", "has 9 characters"),
+    "too long": ("env-" + "a" * 25, "has 25 characters"),
     "shell": ("env-$(reboot)", "other than lowercase letters"),
     "backtick": ("env-a`id`", "other than lowercase letters"),
     "semicolon": ("env-a;b", "other than lowercase letters"),
@@ -143,7 +143,7 @@ def test_upper_case_and_underscore_never_share_an_environment(project, world):
     assert result.returncode == 3 and result.stdout == ""
     assert result.stderr == (
         "gitops.py: refused branch 'env-Bad_Name': the environment 'Bad_Name' has upper-case letters or '_'; "
-        "name the branch 'env-bad-name' instead (environments are 1 to 8 lowercase letters, digits and single "
+        "name the branch 'env-bad-name' instead (environments are 1 to 24 lowercase letters, digits and single "
         "hyphens, starting with a letter and ending with a letter or digit)\n"
     )
 
@@ -154,7 +154,7 @@ def test_environments_and_projects_are_isolated(project, rendered, world):
     other_project = rendered("longest-project-name")
     theirs = env_of(other_project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     ours = env_of(project, world, "env-alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
-    assert theirs["state_key"] == f"{ANSWER_SETS['longest-project-name']['project_name']}/alice.tfstate"
+    assert theirs["state_key"] == f"tok3n1/{ANSWER_SETS['longest-project-name']['project_name']}/alice.tfstate"
     assert theirs["state_key"] != ours["state_key"] and theirs["resource_group"] != ours["resource_group"]
     assert theirs["backend"]["storage_account_name"] == ours["backend"]["storage_account_name"], "shared storage"
 
@@ -188,9 +188,9 @@ def test_github_output_lines(project, world):
         "environment=prod",
         "protected=true",
         "github_environment=nimbus-protected",
-        "resource_group=rg-my-app-prod",
-        "state_key=my-app/prod.tfstate",
-        "backend_key=my-app/prod.tfstate",
+        "resource_group=rg-my-app--prod-tok3n1",
+        "state_key=tok3n1/my-app/prod.tfstate",
+        "backend_key=tok3n1/my-app/prod.tfstate",
         "backend_container_name=tfstate",
     } <= set(lines)
     missing = run_cli(project, world, "env", "--branch", "env-prod", "--github-output")
@@ -227,18 +227,23 @@ def test_init_points_terraform_at_the_environments_state_with_entra_auth(workdir
         "resource_group_name": "nimbus-tfstate",
         "storage_account_name": "nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14],
         "container_name": "tfstate",
-        "key": "my-app/alice.tfstate",
+        "key": "tok3n1/my-app/alice.tfstate",
         "use_azuread_auth": "true",
     }
-    assert world.calls("az") == [], "ARM_SUBSCRIPTION_ID set: no az call (CI)"
+    # ARM_SUBSCRIPTION_ID set: no az call (CI) but the read of the ownership record beside the state
+    (owner,) = world.argvs("az")
+    assert owner[:4] == ["storage", "blob", "metadata", "show"] and option_value(owner, "--name") == "tok3n1/owner.json"
     recorded = json.loads((workdir / "terraform/.terraform/terraform.tfstate").read_text())
-    assert recorded["backend"]["config"]["key"] == "my-app/alice.tfstate"
+    assert recorded["backend"]["config"]["key"] == "tok3n1/my-app/alice.tfstate"
 
 
 def test_on_a_laptop_the_subscription_comes_from_az(workdir, world):
     result = run_cli(workdir, world, "init", "alice")
     assert result.returncode == 0, result.stderr
-    assert world.argvs("az") == [["account", "show", "--output", "json"]]
+    assert [argv[:4] for argv in world.argvs("az")] == [
+        ["account", "show", "--output", "json"],
+        ["storage", "blob", "metadata", "show"],  # the ownership record
+    ]
     assert world.calls("terraform")[0]["env"]["ARM_SUBSCRIPTION_ID"] == SUBSCRIPTION
 
 
@@ -246,7 +251,7 @@ def test_plan_apply_outputs_on_one_environment(workdir, world):
     subscription = {"ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
     assert run_cli(workdir, world, "plan", "alice", "--out", "tfplan", **subscription).returncode == 0
     init, plan = terraform(world, "init"), terraform(world, "plan")
-    assert len(init) == 1 and backend_settings(init[0])["key"] == "my-app/alice.tfstate", "plan initialises first"
+    assert len(init) == 1 and backend_settings(init[0])["key"] == "tok3n1/my-app/alice.tfstate", "plan initialises first"
     assert plan[0][-2:] == ["-var", "environment=alice"] and option_value(plan[0], "-out") == str(workdir / "tfplan")
 
     applied = run_cli(workdir, world, "apply", "alice", "tfplan", **subscription)
@@ -269,7 +274,7 @@ def test_switching_environment_reinitialises_so_no_plan_reads_another_environmen
     run_cli(workdir, world, "plan", "bob", **subscription)
     run_cli(workdir, world, "plan", "bob", **subscription)
     keys = [backend_settings(argv)["key"] for argv in terraform(world, "init")]
-    assert keys == ["my-app/alice.tfstate", "my-app/bob.tfstate"]
+    assert keys == ["tok3n1/my-app/alice.tfstate", "tok3n1/my-app/bob.tfstate"]
 
 
 def test_apply_refuses_a_plan_made_for_another_environment(workdir, world):
@@ -278,7 +283,7 @@ def test_apply_refuses_a_plan_made_for_another_environment(workdir, world):
     result = run_cli(workdir, world, "apply", "bob", "alice.tfplan", **subscription)
     assert result.returncode == 3 and "planned for environment 'alice', not 'bob'" in result.stderr
     assert terraform(world, "apply") == []
-    assert [backend_settings(argv)["key"] for argv in terraform(world, "init")] == ["my-app/alice.tfstate"]
+    assert [backend_settings(argv)["key"] for argv in terraform(world, "init")] == ["tok3n1/my-app/alice.tfstate"]
 
 
 def test_tfvars_of_the_environment_are_passed_when_they_exist(workdir, world):
@@ -304,44 +309,85 @@ def test_plan_flags_for_read_only_and_drift_plans(workdir, world):
 def test_deployer_ip_is_passed_only_when_the_root_module_uses_it(workdir, world):
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert "TF_VAR_deployer_ip_ranges" not in world.calls("terraform")[-1]["env"]
-    assert world.calls("az") == []
+    firewall = [argv for argv in world.argvs("az") if argv[0] == "keyvault"]
+    assert firewall == []
     uses = workdir / "terraform" / "zz_test_uses_deployer_ip.tf"
     uses.write_text('output "deployer" {\n  value = var.deployer_ip_ranges\n}\n')
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert json.loads(world.calls("terraform")[-1]["env"]["TF_VAR_deployer_ip_ranges"]) == [DEPLOYER_IP]
-    assert world.calls("az") == [], "a new environment has no Key Vault to open"
+    firewall = [argv for argv in world.argvs("az") if argv[0] == "keyvault"]
+    assert firewall == [], "a new environment has no Key Vault to open"
 
 
-def test_an_existing_key_vault_admits_the_deployer_before_terraform_refreshes(workdir, world):
-    """vnet + Key Vault: Terraform reads the vault's secrets on refresh, before it could update the firewall."""
+def vault_world(world: FakeWorld, rules: list[str], **terraform_state) -> None:
+    world.set_state(
+        {
+            "az": {"vault_ip_rules": rules},
+            "terraform": {
+                "outputs": {
+                    "key_vault_name": {"value": "kv-my-app-alice-1a2b3c4d", "sensitive": False},
+                    "resource_group_name": {"value": "rg-my-app--alice-tok3n1", "sensitive": False},
+                },
+                **terraform_state,
+            },
+        }
+    )
+
+
+def firewall_steps(world: FakeWorld) -> list[tuple]:
+    return [
+        (entry["tool"], entry["argv"][1] if entry["tool"] == "terraform" else " ".join(entry["argv"][:3]))
+        for entry in world.calls()
+        if entry["tool"] == "terraform" or entry["argv"][0] == "keyvault"
+    ]
+
+
+def vault_rules(world: FakeWorld) -> list[str]:
+    return json.loads(world.state_file.read_text())["az"]["vault_ip_rules"]
+
+
+@pytest.mark.parametrize("command", [["plan", "alice", "--no-lock"], ["destroy", "alice", "--yes"]])
+def test_a_run_admits_the_deployer_to_the_key_vault_only_while_it_lasts(workdir, world, command):
+    """vnet + Key Vault: Terraform reads the vault's secrets on refresh, so this machine is admitted first, and the
+    firewall is back as it was when the run ends: a pull-request or drift plan leaves nothing behind."""
     (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
         'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
     )
-    world.set_state(
-        {
-            "terraform": {
-                "outputs": {
-                    "key_vault_name": {"value": "myappalice1a2b", "sensitive": False},
-                    "resource_group_name": {"value": "rg-my-app-alice", "sensitive": False},
-                }
-            }
-        }
+    vault_world(world, ["198.51.100.9/32"])  # an address the team allowed by hand stays
+    assert run_cli(workdir, world, *command, ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
+    steps = firewall_steps(world)
+    added, removed = steps.index(("az", "keyvault network-rule add")), steps.index(("az", "keyvault network-rule remove"))
+    assert added < steps.index(("terraform", command[0])) < removed
+    for argv in world.argvs("az"):
+        if argv[:2] == ["keyvault", "network-rule"] and argv[2] in ("add", "remove"):
+            assert option_value(argv, "--ip-address") == DEPLOYER_IP
+            assert option_value(argv, "--name") == "kv-my-app-alice-1a2b3c4d"
+            assert option_value(argv, "--resource-group") == "rg-my-app--alice-tok3n1"
+    assert vault_rules(world) == ["198.51.100.9/32"]
+
+
+def test_the_key_vault_firewall_is_restored_when_terraform_fails(workdir, world):
+    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
+        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
     )
-    for command in (["plan", "alice"], ["destroy", "alice", "--yes"]):
-        world.clear()
-        assert run_cli(workdir, world, *command, ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
-        sequence = [
-            (entry["tool"], entry["argv"][1] if entry["tool"] == "terraform" else entry["argv"][:3])
-            for entry in world.calls()
-        ]
-        assert sequence[-3:] == [
-            ("terraform", "output"),
-            ("az", ["keyvault", "network-rule", "add"]),
-            ("terraform", command[0]),
-        ], sequence
-        added = world.argvs("az")[-1]
-        assert option_value(added, "--ip-address") == DEPLOYER_IP and option_value(added, "--name") == "myappalice1a2b"
-        assert option_value(added, "--resource-group") == "rg-my-app-alice"
+    vault_world(world, [], fail_plan=True)
+    result = run_cli(workdir, world, "plan", "alice", "--no-lock", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.returncode == 1
+    assert ("az", "keyvault network-rule remove") in firewall_steps(world)
+    assert vault_rules(world) == []
+
+
+def test_an_address_already_allowed_is_neither_added_nor_removed(workdir, world):
+    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
+        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
+    )
+    vault_world(world, [f"{DEPLOYER_IP}/32"])
+    assert run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
+    assert [step for step in firewall_steps(world) if step[0] == "az"] == [
+        ("az", "keyvault network-rule list"),
+        ("az", "keyvault network-rule list"),
+    ]
+    assert vault_rules(world) == [f"{DEPLOYER_IP}/32"]
 
 
 @pytest.mark.parametrize(
@@ -373,10 +419,10 @@ def test_destroy_never_touches_a_protected_environment_without_the_flag(workdir,
 
 
 def test_delete_state_deletes_only_that_blob(workdir, world):
-    world.set_state({"az": {"blobs": ["my-app/alice.tfstate", "my-app/bob.tfstate"]}})
+    world.set_state({"az": {"blobs": ["tok3n1/my-app/alice.tfstate", "tok3n1/my-app/bob.tfstate"]}})
     assert run_cli(workdir, world, "delete-state", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
     deleted = [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
-    assert len(deleted) == 1 and option_value(deleted[0], "--name") == "my-app/alice.tfstate"
+    assert len(deleted) == 1 and option_value(deleted[0], "--name") == "tok3n1/my-app/alice.tfstate"
     assert (
         option_value(deleted[0], "--auth-mode") == "login" and option_value(deleted[0], "--container-name") == "tfstate"
     )
@@ -393,11 +439,11 @@ def test_list_shows_this_projects_environments_only(project, world):
         {
             "az": {
                 "blobs": [
-                    "my-app/bob.tfstate",
-                    "my-app/alice.tfstate",
+                    "tok3n1/my-app/bob.tfstate",
+                    "tok3n1/my-app/alice.tfstate",
                     "my-app2/zed.tfstate",
                     "other/carol.tfstate",
-                    "my-app/alice.tfstateenv:staging",
+                    "tok3n1/my-app/alice.tfstateenv:staging",
                     "my-app/Bad.tfstate",
                 ]
             }
@@ -406,7 +452,7 @@ def test_list_shows_this_projects_environments_only(project, world):
     result = run_cli(project, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert result.stdout == "alice\nbob\n"
     (listed,) = world.argvs("az")
-    assert listed[:3] == ["storage", "blob", "list"] and option_value(listed, "--prefix") == "my-app/"
+    assert listed[:3] == ["storage", "blob", "list"] and option_value(listed, "--prefix") == "tok3n1/my-app/"
     assert option_value(listed, "--auth-mode") == "login"
     as_json = run_cli(project, world, "list", "--json", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert json.loads(as_json.stdout) == ["alice", "bob"]
@@ -531,7 +577,8 @@ def test_not_logged_in_says_run_az_login(workdir, world):
 
 READ_ONLY = re.compile(
     r"^(account show|group exists|storage account (show|check-name)|storage account "
-    r"blob-service-properties show|storage container-rm exists|ad app list|ad sp list|"
+    r"blob-service-properties show|storage container-rm exists|ad app list|ad sp list|storage blob metadata show|"
+    r"storage account management-policy show|"
     r"ad app federated-credential list|role assignment list|ad signed-in-user show)$"
 )
 SECRET_WORDS = (
@@ -616,7 +663,16 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     result = run_cli(full_project, world, "setup", "--github-repo", "octo-org/shop")
     assert result.returncode == 0, result.stderr
     changes = [entry["argv"] for entry in world.calls("az") if not READ_ONLY.match(az_words(entry["argv"]))]
-    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 14
+    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 16
+    # earlier state versions (database passwords) are deleted after the 30 days the destroy message promises
+    (policy,) = [argv for argv in changes if argv[:4] == ["storage", "account", "management-policy", "create"]]
+    (rule,) = json.loads(option_value(policy, "--policy"))["rules"]
+    assert rule["enabled"] and rule["definition"]["actions"] == {"version": {"delete": {"daysAfterCreationGreaterThan": 30}}}
+    assert rule["definition"]["filters"]["prefixMatch"] == ["tfstate/"]
+    # the ownership record beside the state names this repository
+    (owner,) = [argv for argv in changes if argv[:3] == ["storage", "blob", "upload"]]
+    assert option_value(owner, "--name") == "tok3n1/owner.json" and option_value(owner, "--overwrite") == "false"
+    assert "repository=octo-org/shop" in owner and "repository_id=456789" in owner
     role_targets = [
         option_value(argv, "--assignee-object-id") for argv in changes if argv[:3] == ["role", "assignment", "create"]
     ]
@@ -646,6 +702,8 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
                     }
                 },
                 "blob_service": {"isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 30}},
+                "management_policy": {"rules": [rule]},
+                "owners": {"tok3n1/owner.json": {"repository": "octo-org/shop", "repository_id": "456789"}},
                 "apps": ["aaaaaaaa-0000-0000-0000-000000000001"],
                 "service_principals": [principal],
                 "federated_subjects": [
@@ -683,7 +741,7 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     again = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
     assert again.returncode == 0, again.stderr
     assert [line for line in again.stdout.splitlines() if line and not line.startswith("#")] == []
-    assert "# would create: 0, already there: 21" in again.stdout
+    assert "# would create: 0, already there: 23" in again.stdout
     assert "required reviewers" not in again.stdout
 
 

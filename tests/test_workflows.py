@@ -289,7 +289,7 @@ def test_push_plans_applies_the_saved_plan_and_deploys(project_of, world, tmp_pa
         "resource_group_name": "nimbus-tfstate",
         "storage_account_name": backend_settings(init)["storage_account_name"],
         "container_name": "tfstate",
-        "key": "my-app/alice.tfstate",
+        "key": "tok3n1/my-app/alice.tfstate",
         "use_azuread_auth": "true",
     }
     (plan,) = terraform_calls(world, "plan")
@@ -324,7 +324,7 @@ def test_push_to_a_protected_environment_applies_through_the_protected_github_en
     assert run.jobs["infrastructure"].environment == "nimbus-protected"
     assert run.jobs["deploy"].environment == "nimbus-protected"
     (init,) = terraform_calls(world, "init")
-    assert backend_settings(init)["key"] == "my-app/prod.tfstate"
+    assert backend_settings(init)["key"] == "tok3n1/my-app/prod.tfstate"
 
 
 def test_push_of_a_bad_branch_is_refused_before_anything_runs(project_of, world, tmp_path):
@@ -358,7 +358,7 @@ def test_push_of_an_image_based_app_pushes_to_the_environment_registry(project_o
     (update,) = [argv for argv in world.argvs("az") if argv[:2] == ["containerapp", "update"]]
     assert option_value(update, "--image") == image and option_value(update, "--name") == "ca-fullest-alice"
     project_name = ANSWER_SETS["fullest"]["project_name"]
-    assert backend_settings(terraform_calls(world, "init")[0])["key"] == f"{project_name}/alice.tfstate"
+    assert backend_settings(terraform_calls(world, "init")[0])["key"] == f"tok3n1/{project_name}/alice.tfstate"
     # vnet: the runner's address reaches Terraform, and the existing vault admits it before the plan refreshes.
     plan_entry = next(entry for entry in world.calls("terraform") if entry["argv"][1] == "plan")
     assert json.loads(plan_entry["env"]["TF_VAR_deployer_ip_ranges"]) == [DEPLOYER_IP]
@@ -382,22 +382,22 @@ def delete(project: Path, world: FakeWorld, tmp_path: Path, ref: str, ref_type: 
 
 
 def test_deleting_a_branch_destroys_its_environment_and_state_only(project_of, world, tmp_path):
-    world.set_state({"az": {"blobs": ["my-app/alice.tfstate", "my-app/bob.tfstate", "other/alice.tfstate"]}})
+    world.set_state({"az": {"blobs": ["tok3n1/my-app/alice.tfstate", "tok3n1/my-app/bob.tfstate", "other/alice.tfstate"]}})
     run = delete(project_of("compute-app_service"), world, tmp_path, "env-alice")
     assert run.jobs["destroy"].result == "success", run.jobs["destroy"].log()
     assert run.jobs["protected"].result == "skipped" and run.jobs["destroy"].environment == "nimbus"
     (destroy,) = terraform_calls(world, "destroy")
     assert ["-var", "environment=alice"] == destroy[destroy.index("-var") :][:2] and "-auto-approve" in destroy
-    assert [backend_settings(argv)["key"] for argv in terraform_calls(world, "init")] == ["my-app/alice.tfstate"]
+    assert [backend_settings(argv)["key"] for argv in terraform_calls(world, "init")] == ["tok3n1/my-app/alice.tfstate"]
     deleted = [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
-    assert [option_value(argv, "--name") for argv in deleted] == ["my-app/alice.tfstate"]
+    assert [option_value(argv, "--name") for argv in deleted] == ["tok3n1/my-app/alice.tfstate"]
     assert "--auth-mode" in deleted[0] and option_value(deleted[0], "--auth-mode") == "login"
     everything = json.dumps(world.calls())
     assert "bob" not in everything and "other/" not in everything
 
 
 def test_deleting_a_protected_branch_destroys_nothing_and_says_so(project_of, world, tmp_path):
-    world.set_state({"az": {"blobs": ["my-app/prod.tfstate"]}})
+    world.set_state({"az": {"blobs": ["tok3n1/my-app/prod.tfstate"]}})
     run = delete(project_of("compute-app_service"), world, tmp_path, "env-prod")
     assert run.jobs["destroy"].result == "skipped" and run.jobs["protected"].result == "success"
     message = run.jobs["protected"].steps[-1].stdout
@@ -440,7 +440,7 @@ def test_pull_request_plans_the_target_environment_and_comments(project_of, worl
     assert run.jobs["fork"].result == "skipped" and run.jobs["plan"].environment is None  # subject :pull_request
     (plan,) = terraform_calls(world, "plan")
     assert "-lock=false" in plan and ["-var", "environment=alice"] == plan[plan.index("-var") :][:2]
-    assert backend_settings(terraform_calls(world, "init")[0])["key"] == "my-app/alice.tfstate"
+    assert backend_settings(terraform_calls(world, "init")[0])["key"] == "tok3n1/my-app/alice.tfstate"
     assert terraform_calls(world, "apply") == []
     (comment,) = [argv for argv in world.argvs("gh") if argv[:2] == ["pr", "comment"]]
     assert comment[2] == "7" and "--edit-last" in comment and "--create-if-none" in comment
@@ -462,10 +462,10 @@ def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(proj
     project = project_of("compute-app_service")
     world.set_state(
         {
-            "az": {"blobs": ["my-app/alice.tfstate", "my-app/bob.tfstate", "someone-else/carol.tfstate"]},
+            "az": {"blobs": ["tok3n1/my-app/alice.tfstate", "tok3n1/my-app/bob.tfstate", "someone-else/carol.tfstate"]},
             "terraform": {
                 "changes_by_key": {
-                    "my-app/alice.tfstate": [
+                    "tok3n1/my-app/alice.tfstate": [
                         {"address": "azurerm_linux_web_app.this", "change": {"actions": ["update"]}}
                     ]
                 }

@@ -553,6 +553,7 @@ def check_backend_block() -> None:
 
 def init(environment: str, config: dict, subscription: str) -> None:
     check_backend_block()
+    require("terraform")
     check_owner(config, subscription)
     backend = backend_config(environment, config, subscription)
     command = terraform("init", "-input=false", "-reconfigure")
@@ -863,7 +864,7 @@ def cmd_delete_state(args, config) -> int:
 
 def live_environments(config: dict, subscription: str) -> list[str]:
     storage = state_storage(subscription)
-    prefix = config["naming"]["state_key"].split("{environment}")[0].replace("{project}", config["project"])
+    prefix = fill(config["naming"]["state_key"].split("{environment}")[0], config, "")
     result = checked(
         ["az", "storage", "blob", "list", *blob_args(storage), "--prefix", prefix, "--output", "json"],
         "listing state blobs",
