@@ -799,3 +799,102 @@ def test_every_role_terraform_grants_is_assignable_by_the_ci_identity(rendered, 
         f"not assignable by the CI identity: {sorted(roles - set(gitops.ASSIGNABLE_ROLES))}"
     )
     assert all(role_id in gitops.rbac_condition() for role_id in gitops.ASSIGNABLE_ROLES.values())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Ownership: another repository's state is never touched
+# --------------------------------------------------------------------------------------------------------------
+
+OWNER_RECORD = "tok3n1/owner.json"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["init", "alice"], ["plan", "alice"], ["apply", "alice", "tfplan.json"], ["destroy", "alice", "--yes"],
+     ["delete-state", "alice"]],
+)  # fmt: skip
+def test_another_repositorys_state_is_refused_in_one_line(workdir, world, command):
+    """A fork (same answers file, same token) set up in the same subscription: every command that reads or
+    changes state refuses before terraform or a delete runs, and says what to do."""
+    (workdir / "tfplan.json").write_text(json.dumps({"variables": {"environment": {"value": "alice"}}}))
+    world.set_state(
+        {"az": {"owners": {OWNER_RECORD: {"repository": "octo-org/shop", "repository_id": "456789"}},
+                "blobs": ["tok3n1/my-app/alice.tfstate"]}}
+    )  # fmt: skip
+    fork = {"GITHUB_REPOSITORY": "someone/shop", "GITHUB_REPOSITORY_ID": "999", "ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
+    result = run_cli(workdir, world, *command, **fork)
+    assert result.returncode == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert "belongs to GitHub repository octo-org/shop, not someone/shop" in line
+    assert "repository_token" in line and "nothing was touched" in line
+    assert world.calls("terraform") == []
+    assert not [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
+
+
+def test_the_owning_repository_passes_even_after_a_rename(workdir, world):
+    world.set_state({"az": {"owners": {OWNER_RECORD: {"repository": "octo-org/shop", "repository_id": "456789"}}}})
+    renamed = {"GITHUB_REPOSITORY": "octo-org/shop-api", "GITHUB_REPOSITORY_ID": "456789"}
+    assert run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, **renamed).returncode == 0
+    # on a laptop the repository is the git remote; GitHub compares names without case
+    laptop = copy_project(workdir, workdir.parent / "laptop")
+    subprocess.run(["git", "init", "-q"], cwd=laptop, check=True)
+    subprocess.run(["git", "remote", "add", "origin", "git@github.com:Octo-Org/Shop.git"], cwd=laptop, check=True)
+    assert run_cli(laptop, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
+
+
+def test_without_an_ownership_record_a_warning_says_to_run_setup(workdir, world):
+    result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.returncode == 0 and "no ownership record tok3n1/owner.json" in result.stderr
+
+
+def test_setup_refuses_state_another_repository_owns(full_project, world):
+    world.set_state({"az": {"owners": {OWNER_RECORD: {"repository": "other-team/shop", "repository_id": "1"}},
+                            "storage_accounts": {"nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14]: {}},
+                            "groups": ["nimbus-tfstate"]}})  # fmt: skip
+    result = run_cli(full_project, world, "setup", "--github-repo", "octo-org/shop")
+    assert result.returncode == 1
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("gitops.py:")]
+    assert "belongs to GitHub repository other-team/shop, not octo-org/shop" in line
+    assert "setup changed nothing there" in line
+    assert not [argv for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "upload"]]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# User errors: one line, non-zero exit, no traceback
+# --------------------------------------------------------------------------------------------------------------
+
+
+def one_line_refusal(result: subprocess.CompletedProcess, *expected: str) -> None:
+    assert result.returncode == 3, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if not line.startswith("usage:")]
+    assert line.startswith("gitops.py: ") and "Traceback" not in result.stderr
+    for text in expected:
+        assert text in line, line
+
+
+def test_a_missing_plan_file_is_one_line(workdir, world):
+    for command in (["plan-summary", "missing.tfplan"], ["apply", "alice", "missing.tfplan"]):
+        result = run_cli(workdir, world, *command, ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+        one_line_refusal(result, "'missing.tfplan'", "No such file")
+    (workdir / "broken.json").write_text("{not json")
+    one_line_refusal(run_cli(workdir, world, "plan-summary", "broken.json"), "not valid JSON")
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("{oops", "not valid JSON"),
+        ('["alice"]', "environment, drift, add, change, destroy, markdown missing"),
+        ('{"environment": "alice", "drift": "yes", "add": 1, "change": 0, "destroy": 0, "markdown": ""}', "drift missing or of the wrong type"),
+    ],
+)
+def test_malformed_drift_records_are_refused_in_one_line(project, world, tmp_path, content, expected):
+    folder = tmp_path / "drift"
+    folder.mkdir()
+    (folder / "alice.json").write_text(content)
+    one_line_refusal(run_cli(project, world, "drift-report", str(folder)), "alice.json", expected)
+    assert world.calls("gh") == []
+
+
+def test_drift_report_on_a_missing_folder_fails(project, world, tmp_path):
+    one_line_refusal(run_cli(project, world, "drift-report", str(tmp_path / "nowhere")), "no such folder")

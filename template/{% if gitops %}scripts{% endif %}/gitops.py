@@ -758,14 +758,22 @@ def same_repository(record: Mapping[str, Any], name: str, repository_id: str) ->
     return str(record.get("repository") or "").lower() == name.lower()
 
 
+def owner_name(record: Mapping[str, Any], name: str, repository_id: str) -> tuple[str, str]:
+    """How to name the recorded owner and this repository in a refusal (ids when the names are the same)."""
+    theirs = str(record.get("repository") or "an unnamed repository")
+    if theirs.lower() == name.lower():
+        return f"{theirs} (id {record.get('repository_id')})", f"{name} (id {repository_id or 'unknown'})"
+    return theirs, name
+
+
 def fork_hint(config: dict) -> str:
     if "{token}" in config["naming"]["owner_record"]:
         return (
-            "if this repository is a fork or copy of it, give it its own token: copier update --trust --data "
+            "If this repository is a fork or copy of it, give it its own token: copier update --trust --data "
             "repository_token=<6 lowercase letters and digits, starting with a letter>, then run "
             "python3 scripts/gitops.py setup"
         )
-    return "if this repository is a fork or copy of it, adopt naming scheme 2 first (docs/upgrading.md)"
+    return "If this repository is a fork or copy of it, adopt naming scheme 2 first (docs/upgrading.md)"
 
 
 _owners_checked: set[tuple[str, str]] = set()
@@ -793,10 +801,11 @@ def check_owner(config: dict, subscription: str) -> None:
                 "GITHUB_REPOSITORY=OWNER/REPO or add the git remote origin"
             )
         if not same_repository(record, *me):
+            theirs, mine = owner_name(record, *me)
             raise Refused(
                 f"refused: the state of project {config['project']!r} in storage account "
-                f"{storage['storage_account_name']} ({key}) belongs to GitHub repository "
-                f"{record.get('repository')}, not {me[0]}; nothing was touched. {fork_hint(config)}"
+                f"{storage['storage_account_name']} ({key}) belongs to GitHub repository {theirs}, not {mine}; "
+                f"nothing was touched. {fork_hint(config)}"
             )
     _owners_checked.add((storage["storage_account_name"], key))
 
@@ -819,10 +828,11 @@ def ensure_owner_record(boot: "Bootstrap", storage: dict, config: dict, reposito
     name, number = repository["full_name"], str(repository.get("id") or "")
     if record is not None:
         if not same_repository(record, name, number):
+            theirs, mine = owner_name(record, name, number)
             raise Failed(
                 f"the state of project {config['project']!r} in storage account {storage['storage_account_name']} "
-                f"({key}) belongs to GitHub repository {record.get('repository')}, not {name}: setup changed "
-                f"nothing there. {fork_hint(config)}"
+                f"({key}) belongs to GitHub repository {theirs}, not {mine}: setup changed nothing there. "
+                f"{fork_hint(config)}"
             )
         boot.exists(f"ownership record {key} ({name})")
         return
