@@ -212,10 +212,11 @@ def check_env_branch_prefix(value: Any) -> str:
         or len(value) > BRANCH_PREFIX_MAX_LENGTH
         or "//" in value
         or value.startswith(("/", "-"))
+        or value.startswith("refs/")
     ):
         return (
             f"env_branch_prefix {value!r} is not allowed; use up to {BRANCH_PREFIX_MAX_LENGTH} letters, digits, "
-            "'-', '_' or '/' ending with '-', '_' or '/' (for example 'env-' or 'env/')."
+            "'-', '_' or '/' ending with '-', '_' or '/', not starting with 'refs/' (for example 'env-' or 'env/')."
         )
     return ""
 
@@ -394,3 +395,39 @@ def destroy_reasons(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
     if not removed_modules(previous, new) and not replaced_by(previous, new):
         return []
     return reasons
+
+
+# Answers whose change leaves live environments behind (their state and resources stay in Azure, unmanaged):
+# the identity keys are recorded but not part of the contract.
+IDENTITY_KEYS = ("repository_token", "naming_scheme")
+
+
+def orphaned_by(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """One line per changed answer that cuts live environments loose from this project (nothing is destroyed by
+    the change itself; what is left behind keeps running and costing until destroyed by hand)."""
+    if not _rendered_modules(previous):
+        return []
+    lines = []
+    if previous.get("gitops") and not new.get("gitops"):
+        lines.append(
+            "gitops: true -> false: the Terraform backend block, the workflows and scripts/gitops.py are removed; "
+            "every environment stays in Azure with its state, and deleting its branch no longer destroys it"
+        )
+    elif previous.get("gitops") and new.get("gitops") and previous.get("env_branch_prefix") != new.get("env_branch_prefix"):
+        lines.append(
+            f"env_branch_prefix: {previous.get('env_branch_prefix')} -> {new.get('env_branch_prefix')}: the "
+            f"environments of branches named {previous.get('env_branch_prefix')}<environment> are no longer "
+            "deployed, and deleting those branches no longer destroys them"
+        )
+    if previous.get("repository_token") and previous.get("repository_token") != new.get("repository_token"):
+        lines.append(
+            f"repository_token: {previous.get('repository_token')} -> {new.get('repository_token')}: every state "
+            "key and resource group name changes; existing environments are left running, unmanaged"
+        )
+    old_scheme = str(previous.get("naming_scheme") or "1")
+    if new.get("naming_scheme") and old_scheme != str(new.get("naming_scheme")):
+        lines.append(
+            f"naming_scheme: {old_scheme} -> {new.get('naming_scheme')}: every state key and resource name changes; "
+            "existing environments are left running, unmanaged"
+        )
+    return lines

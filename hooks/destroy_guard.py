@@ -81,16 +81,21 @@ def previous_answers(conf: Any) -> dict[str, Any] | None:
         return None
     if not answers_file or answers_file == ".":
         return None  # copier is rendering the answers file's own name: nothing to compare yet
-    path = destination / answers_file
-    if not path.is_file():
-        return None
-    try:
-        recorded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    if not isinstance(recorded, dict) or "compute" not in recorded:
-        return None
-    return recorded
+    # The answers file copier was told to use, else any other answers file nimbus wrote there: `copier copy
+    # --overwrite --answers-file other.yml` over a live project must not skip the comparison.
+    candidates = [destination / answers_file]
+    if destination.is_dir():
+        candidates += sorted(destination.glob(".copier-answers*.y*ml"))
+    for path in candidates:
+        if not path.is_file():
+            continue
+        try:
+            recorded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(recorded, dict) and "compute" in recorded:
+            return recorded
+    return None
 
 
 # Previous answers, read once per copier phase: copier builds a new render context for every file and path it
@@ -125,7 +130,8 @@ def plan(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list
         return None
     removed = nimbus_answers.removed_modules(previous, new)
     replaced = nimbus_answers.replaced_by(previous, new)
-    if not removed and not replaced:
+    orphaned = nimbus_answers.orphaned_by(previous, new)
+    if not removed and not replaced and not orphaned:
         return None
     # with a new name or region, every module both answer sets render is destroyed and created again
     kept = (
@@ -136,6 +142,7 @@ def plan(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list
         "replaced": replaced,
         "replaced_modules": kept,
         "reasons": nimbus_answers.destroy_reasons(previous, new),
+        "orphaned": orphaned,
     }
 
 
@@ -152,7 +159,10 @@ def describe_module(module: str) -> str:
 
 def summary(found: dict[str, list[str]], project: str) -> str:
     """The modules and Azure resources a plan destroys, as indented lines."""
-    lines = [f"  because of: {'; '.join(found['reasons'])}"]
+    lines = [f"  because of: {'; '.join(found['reasons'])}"] if found["reasons"] else []
+    if found.get("orphaned"):
+        lines.append("  live environments are left behind, still running (destroy the ones you no longer need FIRST):")
+        lines += [f"    - {line}" for line in found["orphaned"]]
     if found["removed"]:
         lines.append(
             f"  Terraform modules removed; every environment of '{project}' loses, on its next terraform apply:"
@@ -178,24 +188,33 @@ def summary(found: dict[str, list[str]], project: str) -> str:
 def refusal(found: dict[str, list[str]], project: str) -> str:
     return "\n".join(
         [
-            "nimbus: refused: these answers would DESTROY Azure resources.",
+            "nimbus: refused: these answers would DESTROY Azure resources or leave live environments unmanaged.",
             summary(found, project),
             "Nothing was changed.",
             "To keep them: run the update again without that change (the current answers are in .copier-answers.yml).",
-            "To destroy them: back up what you need first (docs/upgrading.md, 'Removing a service'), then confirm with",
+            "To go ahead: back up what you need and deal with live environments first (docs/upgrading.md,",
+            "'Removing a service' and 'Answers that leave environments behind'), then confirm with",
             "  copier update --trust --data allow_destroy=true <the same options>",
             "or answer yes to the allow_destroy question.",
         ]
     )
 
 
+def new_answers(context: Any, given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The contract answers and the recorded identity answers (token, naming scheme) of a render context."""
+    answers = dict(given or nimbus_answers.answers_from(context))
+    for key in nimbus_answers.IDENTITY_KEYS:
+        answers[key] = context.get(key)
+    return answers
+
+
 def pending(context: Any) -> bool:
     """Prompt phase: would the answers given so far destroy something? (the `when` of allow_destroy)"""
-    return plan(cached_previous_answers(context), nimbus_answers.answers_from(context)) is not None
+    return plan(cached_previous_answers(context), new_answers(context)) is not None
 
 
 def pending_summary(context: Any) -> str:
-    found = plan(cached_previous_answers(context), nimbus_answers.answers_from(context))
+    found = plan(cached_previous_answers(context), new_answers(context))
     return "\n" + summary(found, str(context.get("project_name"))) + "\n  Destroy them?" if found else ""
 
 
@@ -207,7 +226,7 @@ def check(context: Any, given: dict[str, Any] | None = None) -> None:
     if str(context.get("_copier_phase")) != "render":
         return
     conf = context.get("_copier_conf")
-    found = plan(cached_previous_answers(context), given or nimbus_answers.answers_from(context))
+    found = plan(cached_previous_answers(context), new_answers(context, given))
     if not found:
         return
     project = str(context.get("project_name"))
@@ -216,7 +235,8 @@ def check(context: Any, given: dict[str, Any] | None = None) -> None:
         if key not in _announced:
             _announced.add(key)
             print(
-                f"nimbus: allow_destroy confirmed: these answers DESTROY Azure resources.\n{summary(found, project)}",
+                "nimbus: allow_destroy confirmed: these answers DESTROY Azure resources or leave environments "
+                f"behind.\n{summary(found, project)}",
                 file=sys.stderr,
             )
         return

@@ -409,6 +409,43 @@ def test_recopy_is_guarded_too(history, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"gitops": False}, "gitops: true -> false"),
+        ({"env_branch_prefix": "deploy-"}, "env_branch_prefix: env- -> deploy-: the environments of branches named env-"),
+        ({"project_name": "store"}, "project_name: shop -> store"),
+    ],
+)
+def test_answers_that_leave_environments_behind_need_the_same_confirmation(history, tmp_path, change, expected):
+    """Nothing in Azure is destroyed by these changes themselves, but live environments lose the project that
+    manages them: the same refusal and confirmation as removing a module."""
+    project = project_at(history, "2.0.0", tmp_path / "shop")
+    snapshot = tree(project)
+    with pytest.raises(UserMessageError) as refused:
+        update(project, data=change)
+    message = str(refused.value)
+    assert expected in message and "allow_destroy=true" in message and "Nothing was changed" in message
+    assert tree(project) == snapshot
+    update(project, data={**change, "allow_destroy": True})
+    assert all(recorded(project)[key] == value for key, value in change.items())
+
+
+def test_copy_over_a_live_project_with_another_answers_file_is_guarded(history, tmp_path):
+    project = project_at(history, "2.0.0", tmp_path / "shop", database="postgresql")
+    snapshot = tree(project)
+    with pytest.raises(UserMessageError) as refused:
+        render(history.path, project, {"project_name": "shop", "database": "none"}, overwrite=True,
+               answers_file=".copier-answers.other.yml", vcs_ref="2.0.0")  # fmt: skip
+    assert "module.postgresql" in str(refused.value)
+    assert tree(project) == snapshot
+
+
+def test_refs_prefix_is_refused():
+    assert "not starting with 'refs/'" in nimbus_answers.check_env_branch_prefix("refs/heads/env-")
+    assert nimbus_answers.check_env_branch_prefix("env/") == ""
+
+
+@pytest.mark.parametrize(
     "before, after, removed",
     [
         ({}, {"database": "mysql", "addons": ["redis"]}, []),  # adding is never refused
