@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -42,7 +43,6 @@ from tfcheck import check_terraform_dir, load_schema
 TEMPLATE_TF = ROOT / "template" / "terraform"
 TEMPLATE_MODULES = TEMPLATE_TF / "modules"
 NAMES = sorted(ANSWER_SETS)
-NAMING = nimbus_answers.naming()
 TERRAFORM = shutil.which("terraform")
 needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform binary on PATH")
 
@@ -221,126 +221,168 @@ def resource_provider_of(resource_type: str) -> str | None:
 
 
 # -- naming ----------------------------------------------------------------------------------------------------
-def name_patterns() -> dict[str, str]:
-    (locals_,) = [entry for entry in parse(TEMPLATE_TF / "naming.tf")["locals"] if "name_patterns" in entry]
-    patterns = dict(locals_["name_patterns"])
-    assert patterns["resource_group"] == "${local.settings.naming.resource_group}", "the group's pattern is data"
-    patterns["resource_group"] = NAMING["resource_group"]
-    return patterns
+SCHEMES = nimbus_answers.naming_schemes()
+SUBSCRIPTION_ID = "5f3c1d2e-0000-4000-8000-123456789abc"
+TOKENS = ("a00000", "zzzzzz", "q1w2e3")
 
 
-def expand(pattern: str, project: str, environment: str, suffix: str) -> str:
-    """What naming.tf computes, in Python."""
-    parts = {
-        "project": project,
-        "environment": environment,
-        "project_compact": project.replace("-", ""),
-        "environment_compact": environment.replace("-", ""),
-        "suffix": suffix,
-        "short_suffix": suffix[:-1],
-    }
-    name = pattern
-    for key, value in parts.items():
-        name = name.replace("{" + key + "}", value)
-    assert "{" not in name and "}" not in name, f"unknown placeholder left in {name!r}"
-    return name
+def names_of(scheme: str, project: str, environment: str, token: str = TOKENS[0]) -> dict[str, str]:
+    return nimbus_answers.resource_names(nimbus_answers.naming(scheme), token, project, environment, SUBSCRIPTION_ID)
 
 
-def unique_suffix(subscription_id: str, project: str, environment: str) -> str:
-    digest = hashlib.sha1(f"{subscription_id}/{project}/{environment}".encode()).hexdigest()
-    return digest[: NAMING["unique_suffix_length"]]
-
-
-def extreme_names() -> list[tuple[str, str]]:
-    """Shortest and longest project / environment names, with and without hyphens."""
-    p_min, p_max = NAMING["project_name"]["min_length"], NAMING["project_name"]["max_length"]
-    e_min, e_max = NAMING["environment"]["min_length"], NAMING["environment"]["max_length"]
-    projects = ["a" * p_min, "z" * p_max, ("ab-" * p_max)[: p_max - 1] + "9"]
-    environments = ["a" * e_min, "z" * e_max, ("a1-" * e_max)[: e_max - 1] + "9"]
+def extreme_names(scheme: str) -> list[tuple[str, str]]:
+    """Shortest and longest project / environment names of a scheme, with and without hyphens."""
+    rules = nimbus_answers.naming(scheme)
+    p_min, p_max = rules["project_name"]["min_length"], rules["project_name"]["max_length"]
+    e_min, e_max = rules["environment"]["min_length"], rules["environment"]["max_length"]
+    projects = ["a" * p_min, "z" * p_max, ("ab-" * p_max)[: p_max - 1] + "9", ("a-" * p_max)[: p_max - 1] + "9"]
+    environments = ["a" * e_min, "z" * e_max, ("a1-" * e_max)[: e_max - 1] + "9", ("b-" * e_max)[: e_max - 1] + "9"]
     pairs = [(project, environment) for project in projects for environment in environments]
     for project, environment in pairs:
-        assert not nimbus_answers.check_project_name(project), project
-        assert not nimbus_answers.check_name("environment", environment, NAMING["environment"]), environment
+        assert not nimbus_answers.check_name("project_name", project, rules["project_name"]), project
+        assert not nimbus_answers.check_name("environment", environment, rules["environment"]), environment
     return pairs
 
 
-def test_every_name_pattern_has_an_azure_rule():
-    assert set(name_patterns()) == set(NAME_RULES)
+def name_pairs(count: int, seed: int) -> list[tuple[str, str]]:
+    """Generated (project, environment) pairs of scheme 2, with every moved-hyphen twin of each pair: shop-eu +
+    alice and shop + eu-alice join to the same text."""
+    rules = nimbus_answers.naming("2")
+    rng = random.Random(seed)
+    pairs = set()
+    while len(pairs) < count:
+        words = [rng.choice(["eu", "us", "api", "shop", "a", "b1", "feature", "login", "x" * rng.randint(1, 9)])
+                 for _ in range(rng.randint(2, 6))]  # fmt: skip
+        for cut in range(1, len(words)):
+            project, environment = "-".join(words[:cut]), "-".join(words[cut:])
+            if not (
+                nimbus_answers.check_name("project_name", project, rules["project_name"])
+                or nimbus_answers.check_name("environment", environment, rules["environment"])
+            ):
+                pairs.add((project, environment))
+    return sorted(pairs)
 
 
+def test_every_name_has_an_azure_rule():
+    for scheme in SCHEMES:
+        assert set(names_of(scheme, "shop", "alice")) == set(NAME_RULES), scheme
+
+
+def test_names_are_at_least_20_characters_long_for_projects_and_environments():
+    rules = nimbus_answers.naming()
+    assert rules["project_name"]["max_length"] >= 20 and rules["environment"]["max_length"] >= 20
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("key", sorted(NAME_RULES))
-def test_name_fits_its_azure_rule_for_the_extreme_project_and_environment_names(key):
+def test_name_fits_its_azure_rule_for_the_extreme_project_and_environment_names(scheme, key):
     minimum, maximum, pattern, global_name = NAME_RULES[key]
-    template = name_patterns()[key]
-    assert re.search(r"\{(project|project_compact)\}", template), f"{key}: the name must hold the project"
-    assert re.search(r"\{(environment|environment_compact)\}", template), f"{key}: the name must hold the environment"
+    rules = nimbus_answers.naming(scheme)
+    assert rules["max_length"][key] == maximum, f"{key}: naming.json's max_length is not Azure's"
+    template = rules["resource_group"] if key == "resource_group" else rules["names"][key]
     if global_name:
         assert re.search(r"\{(suffix|short_suffix)\}", template), f"{key}: a global name needs the unique suffix"
-    for project, environment in extreme_names():
-        # Worst case for every rule: the suffix is any hex string of its length.
-        for suffix in ("f" * NAMING["unique_suffix_length"], "0" * NAMING["unique_suffix_length"]):
-            name = expand(template, project, environment, suffix)
+    for project, environment in extreme_names(scheme):
+        for token in TOKENS:
+            name = names_of(scheme, project, environment, token)[key]
             assert minimum <= len(name) <= maximum, f"{key}: {name!r} has {len(name)} characters ({minimum}-{maximum})"
             assert re.fullmatch(pattern, name), f"{key}: {name!r} does not match {pattern}"
             if key in NO_DOUBLE_HYPHEN:
                 assert "--" not in name, f"{key}: {name!r} has two hyphens in a row"
+        # readable names stay whole where Azure's limit allows it
+        whole = names_of(scheme, project, environment)[key]
+        if len(template.replace("{readable}", f"{project}-{environment}")) <= maximum and "{readable}" in template:
+            assert f"{project}-{environment}" in whole, whole
 
 
 def test_names_sharing_a_global_namespace_never_collide():
-    patterns = name_patterns()
-    for first, second in SAME_NAMESPACE:
-        for project, environment in extreme_names():
-            suffix = unique_suffix("00000000-0000-0000-0000-000000000000", project, environment)
-            assert expand(patterns[first], project, environment, suffix) != expand(
-                patterns[second], project, environment, suffix
-            )
+    for scheme in SCHEMES:
+        for first, second in SAME_NAMESPACE:
+            for project, environment in extreme_names(scheme):
+                names = names_of(scheme, project, environment)
+                assert names[first] != names[second]
 
 
-def test_naming_tf_substitutes_exactly_the_placeholders_the_patterns_use():
-    """Static link between expand() and naming.tf, for machines without terraform (see the terraform test)."""
-    text = (TEMPLATE_TF / "naming.tf").read_text(encoding="utf-8")
-    names_expression = text[text.index("  names = {") :]
-    substituted = set(re.findall(r'"\{(\w+)\}", local\.name_parts\.(\w+)', names_expression))
-    assert all(placeholder == part for placeholder, part in substituted)
-    used = {placeholder for pattern in name_patterns().values() for placeholder in re.findall(r"\{(\w+)\}", pattern)}
-    (locals_,) = [entry for entry in parse(TEMPLATE_TF / "naming.tf")["locals"] if "name_parts" in entry]
-    parts = set(locals_["name_parts"])
-    assert used <= {placeholder for placeholder, _ in substituted} == parts
+def test_every_name_is_distinct_across_projects_environments_and_repositories():
+    """Property test: for many generated pairs, moved hyphens included, no two (token, project, environment)
+    share a resource group or a globally unique name; names Azure scopes to a resource group (identity, plan,
+    workspace...) are unique with their group."""
+    pairs = name_pairs(400, seed=11)
+    assert ("shop-eu", "alice") in pairs or any("-" in project for project, _ in pairs)
+    twins = {}
+    for project, environment in pairs:
+        twins.setdefault(f"{project}-{environment}", []).append((project, environment))
+    assert sum(len(group) > 1 for group in twins.values()) > 100, "the generator makes moved-hyphen twins"
+    pairs += [("shop-eu", "alice"), ("shop", "eu-alice")]
+    for key, (_, _, _, global_name) in NAME_RULES.items():
+        seen: dict[str, tuple] = {}
+        for token in TOKENS:
+            for project, environment in pairs:
+                names = names_of("2", project, environment, token)
+                name = names[key] if global_name or key == "resource_group" else (names["resource_group"], names[key])
+                assert name not in seen, f"{key}: {name!r} for {(token, project, environment)} and {seen[name]}"
+                seen[name] = (token, project, environment)
+    assert names_of("2", "shop-eu", "alice")["resource_group"] == "rg-shop-eu--alice-a00000"
+    assert names_of("2", "shop", "eu-alice")["resource_group"] == "rg-shop--eu-alice-a00000"
 
 
-@needs_terraform
-def test_terraform_computes_the_names_python_expects(tmp_path):
-    """Terraform evaluates naming.tf (and the environment validation of variables.tf) for real: no provider is
-    needed once the subscription ID is given as a local."""
-    subscription_id = "5f3c1d2e-0000-4000-8000-123456789abc"
-    project, environment = "z" * NAMING["project_name"]["max_length"], "a1-b2-c9"
-    shutil.copy(TEMPLATE_TF / "naming.tf", tmp_path)
-    shutil.copy(TEMPLATE_TF / "variables.tf", tmp_path)
-    (tmp_path / "nimbus.json").write_text(json.dumps({"project": project, "region": "eastus", "naming": NAMING}))
-    (tmp_path / "stub.tf").write_text(f'locals {{\n  subscription_id = "{subscription_id}"\n}}\n')
+def test_the_same_pair_always_gets_the_same_names():
+    assert names_of("2", "inventory-svc", "feature-login") == names_of("2", "inventory-svc", "feature-login")
+    assert names_of("2", "api", "dev", "q1w2e3") != names_of("2", "api", "dev", "zzzzzz")
+
+
+def terraform_names(scheme: str, token: str, project: str, environments: list[str], folder: Path) -> dict:
+    """naming.tf evaluated by Terraform itself (`terraform console`, no provider needed: the subscription ID is
+    given as a local), for each environment; an environment Terraform refuses maps to its stderr."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(TEMPLATE_TF / "naming.tf", folder)
+    shutil.copy(TEMPLATE_TF / "variables.tf", folder)
+    settings = {"project": project, "region": "eastus", "repository_token": token,
+                "naming": nimbus_answers.naming(scheme)}  # fmt: skip
+    (folder / "nimbus.json").write_text(json.dumps(settings))
+    (folder / "stub.tf").write_text(f'locals {{\n  subscription_id = "{SUBSCRIPTION_ID}"\n}}\n')
     env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
-
-    def console(value: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [TERRAFORM, "console", f"-var=environment={value}"],
+    found = {}
+    for environment in environments:
+        result = subprocess.run(
+            [TERRAFORM, "console", f"-var=environment={environment}"],
             input="jsonencode(local.names)\n",
-            cwd=tmp_path,
+            cwd=folder,
             capture_output=True,
             text=True,
             timeout=120,
             env=env,
             check=False,
         )
+        found[environment] = json.loads(json.loads(result.stdout.strip())) if result.returncode == 0 else result.stderr
+    return found
 
-    result = console(environment)
-    assert result.returncode == 0, result.stderr
-    computed = json.loads(json.loads(result.stdout.strip()))
-    suffix = unique_suffix(subscription_id, project, environment)
-    expected = {key: expand(pattern, project, environment, suffix) for key, pattern in name_patterns().items()}
-    assert computed == expected
-    for invalid in ("a--b", "9abc", "abcdefghi", "ab-", "Alice"):
-        result = console(invalid)
-        assert result.returncode != 0 and "is not allowed" in result.stderr, invalid
+
+@needs_terraform
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_terraform_computes_the_names_python_expects(tmp_path, scheme):
+    """Terraform evaluates naming.tf (and the environment validation of variables.tf) for real, for the extreme
+    names and for generated pairs with moved hyphens."""
+    cases = extreme_names(scheme)
+    if scheme == "2":
+        cases += name_pairs(12, seed=5)
+    by_project: dict[str, list[str]] = {}
+    for project, environment in cases:
+        by_project.setdefault(project, []).append(environment)
+    checked = 0
+    for index, (project, environments) in enumerate(sorted(by_project.items())):
+        computed = terraform_names(scheme, "q1w2e3", project, environments, tmp_path / str(index))
+        for environment in environments:
+            expected = nimbus_answers.resource_names(
+                nimbus_answers.naming(scheme), "q1w2e3", project, environment, SUBSCRIPTION_ID
+            )
+            assert computed[environment] == expected, (project, environment)
+            checked += 1
+    assert checked >= 16
+    too_long = "a" * (nimbus_answers.naming(scheme)["environment"]["max_length"] + 1)
+    refused = terraform_names(scheme, "q1w2e3", "shop", ["a--b", "9abc", too_long, "ab-", "Alice"], tmp_path / "bad")
+    for environment, result in refused.items():
+        assert isinstance(result, str) and "is not allowed" in result, environment
 
 
 def variable_regexes(variables: dict, variable: str) -> list[str]:
@@ -357,11 +399,11 @@ def variable_regexes(variables: dict, variable: str) -> list[str]:
 def test_modules_accept_the_longest_names_the_root_passes(rendered, name):
     """Each module's own validation of a name it gets from local.names accepts the longest such name."""
     project = rendered(name)
-    patterns = name_patterns()
-    longest_project, longest_environment = (
-        "z" * NAMING["project_name"]["max_length"],
-        "z" * NAMING["environment"]["max_length"],
-    )
+    longest = [
+        names_of(scheme, "z" * NAMING["project_name"]["max_length"], "z" * NAMING["environment"]["max_length"])
+        for scheme in SCHEMES
+        for NAMING in [nimbus_answers.naming(scheme)]
+    ]
     checked = 0
     for module, call in root_module_calls(project).items():
         variables = module_variables(project / "terraform" / "modules" / module)
@@ -369,10 +411,11 @@ def test_modules_accept_the_longest_names_the_root_passes(rendered, name):
             reference = re.fullmatch(r"local\.names\.(\w+)", str(unwrap(value)))
             if not reference:
                 continue
-            full = expand(patterns[reference.group(1)], longest_project, longest_environment, "ffff")
             for regex in variable_regexes(variables, argument):
-                checked += 1
-                assert re.search(regex, full), f"module {module}: {argument} = {full!r} fails its validation {regex}"
+                for names in longest:
+                    full = names[reference.group(1)]
+                    checked += 1
+                    assert re.search(regex, full), f"module {module}: {argument} = {full!r} fails its validation {regex}"
     assert checked > 0
 
 
