@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from copier import run_update
 
 import answers as nimbus_answers
 from conftest import ANSWER_SETS, ROOT, render
@@ -94,7 +97,7 @@ def test_every_answer_set_is_recorded(rendered, name):
 
 BAD_VALUES = {
     "empty project": ({"project_name": ""}, "project_name", "must not be empty"),
-    "long project": ({"project_name": "a" * 13}, "project_name", "13 characters"),
+    "long project": ({"project_name": "a" * 25}, "project_name", "25 characters"),
     "upper case": ({"project_name": "MyApp"}, "project_name", "lowercase"),
     "spaces": ({"project_name": "my app"}, "project_name", "lowercase"),
     "shell metacharacters": ({"project_name": "app;rm -rf"}, "project_name", "lowercase"),
@@ -113,6 +116,9 @@ BAD_VALUES = {
     "prefix without separator": ({"env_branch_prefix": "env"}, "env_branch_prefix", "ending with '-', '_' or '/'"),
     "prefix with space": ({"env_branch_prefix": "my env-"}, "env_branch_prefix", "letters, digits"),
     "prefix with shell characters": ({"env_branch_prefix": "$(x)-"}, "env_branch_prefix", "letters, digits"),
+    "prefix refs/": ({"env_branch_prefix": "refs/heads/env-"}, "env_branch_prefix", "not starting with 'refs/'"),
+    "bad token": ({"repository_token": "ABC"}, "repository_token", "6 lowercase letters and digits"),
+    "unknown naming scheme": ({"naming_scheme": "9"}, "naming_scheme", "'1', '2'"),
 }
 
 
@@ -227,3 +233,35 @@ def test_answer_reference_page_is_current():
         [sys.executable, str(ROOT / "tools" / "answer_reference.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_two_repositories_with_the_same_answers_get_different_state_and_groups(template_repo, tmp_path):
+    """Rendered separately (each draws its own repository token), the same answers and the same branch give
+    different state keys and resource groups; 20-character project and environment names render and resolve."""
+    answers = {"project_name": "inventory-service-eu"}  # 20 characters
+    seen = []
+    for name in ("team-a", "team-b"):
+        project = render(template_repo, tmp_path / name, answers, token=None)
+        token = yaml.safe_load((project / ".copier-answers.yml").read_text())["repository_token"]
+        assert re.fullmatch(r"[a-z][a-z0-9]{5}", token)
+        assert json.loads((project / "terraform" / "nimbus.json").read_text())["repository_token"] == token
+        result = subprocess.run(
+            [sys.executable, "scripts/gitops.py", "env", "--branch", "env-feature-login-flow-1"],  # 20 characters
+            cwd=project, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        info = json.loads(result.stdout)
+        assert info["environment"] == "feature-login-flow-1"
+        assert info["state_key"] == f"{token}/inventory-service-eu/feature-login-flow-1.tfstate"
+        assert info["resource_group"] == f"rg-inventory-service-eu--feature-login-flow-1-{token}"
+        seen.append((info["state_key"], info["resource_group"]))
+    assert seen[0][0] != seen[1][0] and seen[0][1] != seen[1][1]
+
+
+def test_the_token_is_never_asked_and_an_update_keeps_it(template_repo, tmp_path):
+    assert QUESTIONS["repository_token"]["ask"] is False and QUESTIONS["naming_scheme"]["ask"] is False
+    project = render(template_repo, tmp_path / "shop", {}, token=None, tasks=True)
+    before = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    run_update(str(project), defaults=True, unsafe=True, overwrite=True, quiet=True)
+    after = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert after["repository_token"] == before["repository_token"] and after["naming_scheme"] == "2"

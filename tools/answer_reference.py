@@ -28,7 +28,13 @@ def questions() -> dict[str, dict]:
 def describe_default(spec: dict) -> str:
     default = spec.get("default")
     if isinstance(default, str) and "{{" in default:
-        return "the destination folder's name, made valid (else `my-app`)" if "_folder_name" in default else default
+        computed = {
+            "_folder_name": "the destination folder's name, made valid (else `my-app`)",
+            "nimbus_new_repository_token": "drawn at random on the first `copier copy`",
+            "nimbus_default_naming_scheme": f"`{nimbus_answers.naming()['scheme']}` for a new project; `1` for a project"
+            " rendered by nimbus 0.2.0 or earlier",
+        }
+        return next((text for marker, text in computed.items() if marker in default), default)
     if default == []:
         return "none"
     if isinstance(default, bool):
@@ -51,6 +57,11 @@ def describe_values(key: str, spec: dict) -> str:
         return (
             f"up to {nimbus_answers.BRANCH_PREFIX_MAX_LENGTH} letters, digits, `-`, `_`, `/`; ends with `-`, `_` or `/`"
         )
+    if key == "repository_token":
+        rules = nimbus_answers.load("naming")["repository_token"]
+        return f"{rules['length']} lowercase letters and digits, starting with a letter"
+    if key == "naming_scheme":
+        return ", ".join(f"`{scheme}`" for scheme in nimbus_answers.naming_schemes())
     if spec.get("type") == "bool":
         return "`true` or `false`"
     return spec.get("type", "str")
@@ -69,14 +80,16 @@ def render_page() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for key, spec in questions().items():
-        when = spec.get("when", "always")
+        when = spec.get("when", "always") if spec.get("ask", True) is not False else "never (recorded in the answers file)"
         if isinstance(when, str) and "{{" in when:
             when = {
                 "{{ gitops }}": "`gitops` is true",
                 "{{ runtime in nimbus_java_runtimes }}": "`runtime` is "
                 + ", ".join(f"`{name}`" for name in nimbus_answers.java_runtimes()),
-                "{{ nimbus_destroy_pending() }}": "updating a project, when the new answers remove a module or change"
-                " `project_name` or `azure_region` (see [Upgrading](../upgrading.md#removing-a-service))",
+                "{{ nimbus_destroy_pending() }}": "updating a project, when the new answers remove a module, change"
+                " `project_name` or `azure_region`, or leave environments behind (`gitops` off, a new"
+                " `env_branch_prefix`, `repository_token` or `naming_scheme`; see"
+                " [Upgrading](../upgrading.md#removing-a-service))",
             }.get(when.strip(), when)
         help_text = re.sub(r"{{.*?}}", "", spec["help"])  # a help that lists what the update destroys, when asked
         row = [f"`{key}`", str(when), describe_values(key, spec), describe_default(spec), help_text]
