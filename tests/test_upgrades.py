@@ -222,6 +222,54 @@ def test_every_release_updates_to_the_working_tree(release_history, tmp_path, ve
     assert set(tree(project)) == set(tree(fresh_copy)) | team_files
 
 
+def project_names(project: Path, environment: str, folder: Path) -> dict:
+    """What the project's own naming.tf computes for `environment` (terraform console, no provider needed)."""
+    folder.mkdir(parents=True)
+    for name in ("naming.tf", "variables.tf", "nimbus.json"):
+        shutil.copy(project / "terraform" / name, folder)
+    (folder / "stub.tf").write_text('locals {\n  subscription_id = "5f3c1d2e-0000-4000-8000-123456789abc"\n}\n')
+    result = subprocess.run(
+        [shutil.which("terraform"), "console", f"-var=environment={environment}"],
+        input="jsonencode(local.names)\n", cwd=folder, capture_output=True, text=True, timeout=120, check=False,
+        env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": str(Path(shutil.which("terraform")).parent)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(json.loads(result.stdout))
+
+
+def project_env(project: Path, branch: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "scripts/gitops.py", "env", "--branch", branch], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+def test_a_0_2_0_project_keeps_every_name_and_state_key_on_update(release_history, tmp_path):
+    """Projects rendered by 0.2.0 get naming scheme 1 recorded on update: no resource is renamed, no state key
+    moves (Terraform itself computes the names before and after)."""
+    answers = {"database": "postgresql", "addons": ["key_vault", "redis", "storage_blob"], "network": "vnet"}
+    project = project_at(release_history, "0.2.0", tmp_path / "shop", **answers)
+    before = {env: (project_env(project, f"env-{env}"), project_names(project, env, tmp_path / f"before-{env}"))
+              for env in ("alice", "prod", "a1-b2")}  # fmt: skip
+    update(project)
+    assert rejects(project) == [] and files_with_conflicts(project) == []
+    answers_after = recorded(project)
+    assert answers_after["naming_scheme"] == "1" and re.fullmatch(r"[a-z][a-z0-9]{5}", answers_after["repository_token"])
+    for env, (info, names) in before.items():
+        after = project_env(project, f"env-{env}")
+        assert (after["resource_group"], after["state_key"]) == (info["resource_group"], info["state_key"])
+        assert after["state_key"] == f"shop/{env}.tfstate"
+        assert project_names(project, env, tmp_path / f"after-{env}") == names
+    # a later update keeps scheme 1; adopting scheme 2 is a deliberate, confirmed change
+    commit_all(project, "nimbus update")
+    update(project)
+    assert recorded(project)["naming_scheme"] == "1"
+    with pytest.raises(UserMessageError, match="naming_scheme: 1 -> 2"):
+        update(project, data={"naming_scheme": "2"})
+
+
 def test_updating_from_0_1_0_replaces_the_module_readmes_and_shows_a_team_edit_as_deleted(release_history, tmp_path):
     """0.2.0 documents the modules in terraform/modules/README.md. copier deletes the per-module READMEs, a
     team-edited one too: the edit shows in `git diff` before anything is committed (CHANGELOG.md says so)."""
