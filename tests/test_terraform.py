@@ -385,6 +385,15 @@ def test_terraform_computes_the_names_python_expects(tmp_path, scheme):
         assert isinstance(result, str) and "is not allowed" in result, environment
 
 
+def test_key_vault_firewall_addresses_are_left_to_the_run_that_adds_them():
+    """gitops.py admits the runner's address for one run and removes it (tests/test_gitops_cli.py); Terraform must
+    neither report those addresses as drift nor put one back for good."""
+    main = TEMPLATE_TF / "modules" / module_dir_name("key_vault") / "main.tf"
+    (vault,) = [body for kind, name, body in blocks(parse(main), "resource") if kind == "azurerm_key_vault"]
+    (lifecycle,) = vault["lifecycle"]
+    assert [unwrap(item) for item in lifecycle["ignore_changes"]] == ["network_acls[0].ip_rules"]
+
+
 def variable_regexes(variables: dict, variable: str) -> list[str]:
     """Regular expressions that a module's validation of `variable` applies to it (can(regex("...", var.x)))."""
     found = []

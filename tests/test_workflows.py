@@ -487,3 +487,36 @@ def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(proj
     assert run.uses_seen.count("actions/checkout@v6.0.2") >= 3
     drift_yml = (project / ".github/workflows/drift.yml").read_text(encoding="utf-8")
     assert "ref: env-${{ matrix.environment }}" in drift_yml  # each environment is compared with its own branch
+
+
+@pytest.mark.parametrize("workflow", ["environment-plan.yml", "drift.yml"])
+def test_pull_request_and_drift_plans_leave_the_key_vault_firewall_as_they_found_it(project_of, world, tmp_path, workflow):
+    """vnet + Key Vault: the runner is admitted to the vault only while Terraform reads it; when the plan ends the
+    firewall holds exactly what it held before, so a read-only plan changes nothing in Azure and the next drift
+    check has no runner address to report (the module ignores its IP rules, see docs/security.md)."""
+    project = project_of("fullest")  # Container Apps, vnet with Key Vault, branch prefix deploy/env-
+    before = ["198.51.100.9/32"]
+    world.set_state(
+        {
+            "az": {"blobs": [f"tok3n1/{ANSWER_SETS['fullest']['project_name']}/alice.tfstate"], "vault_ip_rules": before},
+            "terraform": {"outputs": {
+                "key_vault_name": {"value": "kv-fullest-alice-1a2b3c4d", "sensitive": False},
+                "resource_group_name": {"value": "rg-fullest--alice-tok3n1", "sensitive": False},
+            }},
+        }
+    )  # fmt: skip
+    if workflow == "drift.yml":
+        run = WorkflowRun(project, workflow, world, tmp_path, event_name="schedule", event={}, ref="refs/heads/main")
+        run.run()
+    else:
+        event = {"pull_request": {"number": 7, "head": {"repo": {"full_name": "octo-org/shop"}}}}
+        run = WorkflowRun(project, workflow, world, tmp_path, event_name="pull_request", event=event,
+                          ref="refs/pull/7/merge", base_ref="deploy/env-alice", head_ref="feature")  # fmt: skip
+        run.run()
+    assert run.jobs["plan"].result == "success", run.jobs["plan"].log()
+    order = [(entry["tool"], entry["argv"][:3]) for entry in world.calls() if entry["tool"] in ("az", "terraform")]
+    added = order.index(("az", ["keyvault", "network-rule", "add"]))
+    planned = next(i for i, step in enumerate(order) if step[0] == "terraform" and step[1][1] == "plan")
+    removed = order.index(("az", ["keyvault", "network-rule", "remove"]))
+    assert added < planned < removed
+    assert json.loads(world.state_file.read_text())["az"]["vault_ip_rules"] == before
