@@ -16,6 +16,7 @@ import markdown
 import pytest
 import yaml
 
+import answers as nimbus_answers  # hooks/ is on sys.path (tests/conftest.py)
 from conftest import ROOT, render
 from matrix import make
 
@@ -169,7 +170,7 @@ def test_readme_points_to_the_docs():
 
 def test_naming_limits_in_the_docs_are_the_data_files():
     """The environments page states the limits that hooks/data/naming.json enforces."""
-    naming = json.loads((ROOT / "hooks" / "data" / "naming.json").read_text(encoding="utf-8"))
+    naming = nimbus_answers.naming()  # the scheme new projects get, from hooks/data/naming.json
     page = (DOCS / "environments.md").read_text(encoding="utf-8")
     for key in ("project_name", "environment"):
         rule = naming[key]
@@ -234,3 +235,12 @@ def test_security_page_lists_exactly_the_roles_the_deploying_identity_may_grant(
     listed = re.search(r"assignments of these roles only: ([^.]+)\.", page)
     assert listed, "security.md must list the assignable roles"
     assert {role.strip() for role in listed.group(1).split(",")} == set(assignable)
+
+
+def test_state_retention_in_the_docs_is_what_setup_creates():
+    """The destroy message, the lifecycle rule and soft delete all use STATE_RETENTION_DAYS; the docs state it."""
+    source = (ROOT / "template" / "{% if gitops %}scripts{% endif %}" / "gitops.py").read_text(encoding="utf-8")
+    (days,) = re.findall(r"^STATE_RETENTION_DAYS = (\d+)$", source, re.M)
+    page = (DOCS / "security.md").read_text(encoding="utf-8")
+    assert f"earlier versions deleted after {days} days (lifecycle rule)" in page
+    assert "--delete-retention-days {days}" in source and "daysAfterCreationGreaterThan\": STATE_RETENTION_DAYS" in source
