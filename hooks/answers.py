@@ -413,7 +413,11 @@ def orphaned_by(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
             "gitops: true -> false: the Terraform backend block, the workflows and scripts/gitops.py are removed; "
             "every environment stays in Azure with its state, and deleting its branch no longer destroys it"
         )
-    elif previous.get("gitops") and new.get("gitops") and previous.get("env_branch_prefix") != new.get("env_branch_prefix"):
+    elif (
+        previous.get("gitops")
+        and new.get("gitops")
+        and previous.get("env_branch_prefix") != new.get("env_branch_prefix")
+    ):
         lines.append(
             f"env_branch_prefix: {previous.get('env_branch_prefix')} -> {new.get('env_branch_prefix')}: the "
             f"environments of branches named {previous.get('env_branch_prefix')}<environment> are no longer "

@@ -4,7 +4,6 @@ quick start is what CI runs, and the pages quote what the code really prints."""
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import subprocess
@@ -243,4 +242,6 @@ def test_state_retention_in_the_docs_is_what_setup_creates():
     (days,) = re.findall(r"^STATE_RETENTION_DAYS = (\d+)$", source, re.M)
     page = (DOCS / "security.md").read_text(encoding="utf-8")
     assert f"earlier versions deleted after {days} days (lifecycle rule)" in page
-    assert "--delete-retention-days {days}" in source and "daysAfterCreationGreaterThan\": STATE_RETENTION_DAYS" in source
+    assert (
+        "--delete-retention-days {days}" in source and 'daysAfterCreationGreaterThan": STATE_RETENTION_DAYS' in source
+    )

@@ -251,7 +251,9 @@ def test_plan_apply_outputs_on_one_environment(workdir, world):
     subscription = {"ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
     assert run_cli(workdir, world, "plan", "alice", "--out", "tfplan", **subscription).returncode == 0
     init, plan = terraform(world, "init"), terraform(world, "plan")
-    assert len(init) == 1 and backend_settings(init[0])["key"] == "tok3n1/my-app/alice.tfstate", "plan initialises first"
+    assert len(init) == 1 and backend_settings(init[0])["key"] == "tok3n1/my-app/alice.tfstate", (
+        "plan initialises first"
+    )
     assert plan[0][-2:] == ["-var", "environment=alice"] and option_value(plan[0], "-out") == str(workdir / "tfplan")
 
     applied = run_cli(workdir, world, "apply", "alice", "tfplan", **subscription)
@@ -356,7 +358,10 @@ def test_a_run_admits_the_deployer_to_the_key_vault_only_while_it_lasts(workdir,
     vault_world(world, ["198.51.100.9/32"])  # an address the team allowed by hand stays
     assert run_cli(workdir, world, *command, ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
     steps = firewall_steps(world)
-    added, removed = steps.index(("az", "keyvault network-rule add")), steps.index(("az", "keyvault network-rule remove"))
+    added, removed = (
+        steps.index(("az", "keyvault network-rule add")),
+        steps.index(("az", "keyvault network-rule remove")),
+    )
     assert added < steps.index(("terraform", command[0])) < removed
     for argv in world.argvs("az"):
         if argv[:2] == ["keyvault", "network-rule"] and argv[2] in ("add", "remove"):
@@ -667,7 +672,9 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     # earlier state versions (database passwords) are deleted after the 30 days the destroy message promises
     (policy,) = [argv for argv in changes if argv[:4] == ["storage", "account", "management-policy", "create"]]
     (rule,) = json.loads(option_value(policy, "--policy"))["rules"]
-    assert rule["enabled"] and rule["definition"]["actions"] == {"version": {"delete": {"daysAfterCreationGreaterThan": 30}}}
+    assert rule["enabled"] and rule["definition"]["actions"] == {
+        "version": {"delete": {"daysAfterCreationGreaterThan": 30}}
+    }
     assert rule["definition"]["filters"]["prefixMatch"] == ["tfstate/"]
     # the ownership record beside the state names this repository
     (owner,) = [argv for argv in changes if argv[:3] == ["storage", "blob", "upload"]]
@@ -848,9 +855,9 @@ def test_without_an_ownership_record_a_warning_says_to_run_setup(workdir, world)
 
 
 def test_setup_refuses_state_another_repository_owns(full_project, world):
-    world.set_state({"az": {"owners": {OWNER_RECORD: {"repository": "other-team/shop", "repository_id": "1"}},
-                            "storage_accounts": {"nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14]: {}},
-                            "groups": ["nimbus-tfstate"]}})  # fmt: skip
+    account = "nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14]
+    owners = {OWNER_RECORD: {"repository": "other-team/shop", "repository_id": "1"}}
+    world.set_state({"az": {"owners": owners, "storage_accounts": {account: {}}, "groups": ["nimbus-tfstate"]}})
     result = run_cli(full_project, world, "setup", "--github-repo", "octo-org/shop")
     assert result.returncode == 1
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("gitops.py:")]
@@ -885,7 +892,10 @@ def test_a_missing_plan_file_is_one_line(workdir, world):
     [
         ("{oops", "not valid JSON"),
         ('["alice"]', "environment, drift, add, change, destroy, markdown missing"),
-        ('{"environment": "alice", "drift": "yes", "add": 1, "change": 0, "destroy": 0, "markdown": ""}', "drift missing or of the wrong type"),
+        (
+            '{"environment": "alice", "drift": "yes", "add": 1, "change": 0, "destroy": 0, "markdown": ""}',
+            "drift missing or of the wrong type",
+        ),
     ],
 )
 def test_malformed_drift_records_are_refused_in_one_line(project, world, tmp_path, content, expected):

@@ -13,7 +13,6 @@ evaluates the names and the app_settings module (both need no provider, so they 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -424,7 +423,9 @@ def test_modules_accept_the_longest_names_the_root_passes(rendered, name):
                 for names in longest:
                     full = names[reference.group(1)]
                     checked += 1
-                    assert re.search(regex, full), f"module {module}: {argument} = {full!r} fails its validation {regex}"
+                    assert re.search(regex, full), (
+                        f"module {module}: {argument} = {full!r} fails its validation {regex}"
+                    )
     assert checked > 0
 
 

@@ -256,7 +256,9 @@ def test_a_0_2_0_project_keeps_every_name_and_state_key_on_update(release_histor
     update(project)
     assert rejects(project) == [] and files_with_conflicts(project) == []
     answers_after = recorded(project)
-    assert answers_after["naming_scheme"] == "1" and re.fullmatch(r"[a-z][a-z0-9]{5}", answers_after["repository_token"])
+    assert answers_after["naming_scheme"] == "1" and re.fullmatch(
+        r"[a-z][a-z0-9]{5}", answers_after["repository_token"]
+    )
     for env, (info, names) in before.items():
         after = project_env(project, f"env-{env}")
         assert (after["resource_group"], after["state_key"]) == (info["resource_group"], info["state_key"])
@@ -460,7 +462,10 @@ def test_recopy_is_guarded_too(history, tmp_path):
     "change, expected",
     [
         ({"gitops": False}, "gitops: true -> false"),
-        ({"env_branch_prefix": "deploy-"}, "env_branch_prefix: env- -> deploy-: the environments of branches named env-"),
+        (
+            {"env_branch_prefix": "deploy-"},
+            "env_branch_prefix: env- -> deploy-: the environments of branches named env-",
+        ),
         ({"project_name": "store"}, "project_name: shop -> store"),
     ],
 )

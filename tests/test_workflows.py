@@ -382,7 +382,9 @@ def delete(project: Path, world: FakeWorld, tmp_path: Path, ref: str, ref_type: 
 
 
 def test_deleting_a_branch_destroys_its_environment_and_state_only(project_of, world, tmp_path):
-    world.set_state({"az": {"blobs": ["tok3n1/my-app/alice.tfstate", "tok3n1/my-app/bob.tfstate", "other/alice.tfstate"]}})
+    world.set_state(
+        {"az": {"blobs": ["tok3n1/my-app/alice.tfstate", "tok3n1/my-app/bob.tfstate", "other/alice.tfstate"]}}
+    )
     run = delete(project_of("compute-app_service"), world, tmp_path, "env-alice")
     assert run.jobs["destroy"].result == "success", run.jobs["destroy"].log()
     assert run.jobs["protected"].result == "skipped" and run.jobs["destroy"].environment == "nimbus"
@@ -490,7 +492,9 @@ def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(proj
 
 
 @pytest.mark.parametrize("workflow", ["environment-plan.yml", "drift.yml"])
-def test_pull_request_and_drift_plans_leave_the_key_vault_firewall_as_they_found_it(project_of, world, tmp_path, workflow):
+def test_pull_request_and_drift_plans_leave_the_key_vault_firewall_as_they_found_it(
+    project_of, world, tmp_path, workflow
+):
     """vnet + Key Vault: the runner is admitted to the vault only while Terraform reads it; when the plan ends the
     firewall holds exactly what it held before, so a read-only plan changes nothing in Azure and the next drift
     check has no runner address to report (the module ignores its IP rules, see docs/security.md)."""
@@ -498,7 +502,10 @@ def test_pull_request_and_drift_plans_leave_the_key_vault_firewall_as_they_found
     before = ["198.51.100.9/32"]
     world.set_state(
         {
-            "az": {"blobs": [f"tok3n1/{ANSWER_SETS['fullest']['project_name']}/alice.tfstate"], "vault_ip_rules": before},
+            "az": {
+                "blobs": [f"tok3n1/{ANSWER_SETS['fullest']['project_name']}/alice.tfstate"],
+                "vault_ip_rules": before,
+            },
             "terraform": {"outputs": {
                 "key_vault_name": {"value": "kv-fullest-alice-1a2b3c4d", "sensitive": False},
                 "resource_group_name": {"value": "rg-fullest--alice-tok3n1", "sensitive": False},

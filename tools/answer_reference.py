@@ -31,8 +31,8 @@ def describe_default(spec: dict) -> str:
         computed = {
             "_folder_name": "the destination folder's name, made valid (else `my-app`)",
             "nimbus_new_repository_token": "drawn at random on the first `copier copy`",
-            "nimbus_default_naming_scheme": f"`{nimbus_answers.naming()['scheme']}` for a new project; `1` for a project"
-            " rendered by nimbus 0.2.0 or earlier",
+            "nimbus_default_naming_scheme": f"`{nimbus_answers.naming()['scheme']}` for a new project; `1` for a "
+            "project rendered by nimbus 0.2.0 or earlier",
         }
         return next((text for marker, text in computed.items() if marker in default), default)
     if default == []:
@@ -80,7 +80,9 @@ def render_page() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for key, spec in questions().items():
-        when = spec.get("when", "always") if spec.get("ask", True) is not False else "never (recorded in the answers file)"
+        when = (
+            spec.get("when", "always") if spec.get("ask", True) is not False else "never (recorded in the answers file)"
+        )
         if isinstance(when, str) and "{{" in when:
             when = {
                 "{{ gitops }}": "`gitops` is true",

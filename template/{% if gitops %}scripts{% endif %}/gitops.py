@@ -460,7 +460,11 @@ def environment_vault(env: Mapping[str, str]) -> tuple[str, str] | None:
 
 def vault_ip_rules(vault: str, group: str) -> set[str]:
     result = checked(
-        argv("az keyvault network-rule list --name {vault} --resource-group {group} --output json", vault=vault, group=group),
+        argv(
+            "az keyvault network-rule list --name {vault} --resource-group {group} --output json",
+            vault=vault,
+            group=group,
+        ),
         f"reading the firewall of Key Vault {vault}",
     )
     rules = (json_of(result, "az keyvault network-rule list") or {}).get("ipRules") or []
@@ -581,7 +585,9 @@ def plan_json(plan_file: str, subscription: str | None) -> dict:
     try:
         text = Path(plan_file).read_bytes()
     except OSError as error:
-        raise Refused(f"refused plan file {plan_file!r}: {error.strerror or error} (save one with plan --out)") from None
+        raise Refused(
+            f"refused plan file {plan_file!r}: {error.strerror or error} (save one with plan --out)"
+        ) from None
     if text.lstrip().startswith(b"{"):
         try:
             plan = json.loads(text)
@@ -746,7 +752,9 @@ def read_owner(storage: Mapping[str, str], key: str) -> dict | None:
     if result.returncode != 0:
         if not_found(result) or "BlobNotFound" in (result.stderr or ""):
             return None
-        raise Failed(f"reading the ownership record {key} failed (az exit {result.returncode}): {last_line(result.stderr)}")
+        raise Failed(
+            f"reading the ownership record {key} failed (az exit {result.returncode}): {last_line(result.stderr)}"
+        )
     record = json_of(result, "az storage blob metadata show")
     return record if isinstance(record, dict) else {}
 
@@ -1026,7 +1034,9 @@ def cmd_drift_report(args, config) -> int:
         except (OSError, ValueError) as error:
             raise Refused(f"refused drift record {path}: it is not valid JSON ({error})") from None
         fields = {"environment": str, "drift": bool, "add": int, "change": int, "destroy": int, "markdown": str}
-        wrong = [key for key, kind in fields.items() if not isinstance(record, dict) or not isinstance(record.get(key), kind)]
+        wrong = [
+            key for key, kind in fields.items() if not isinstance(record, dict) or not isinstance(record.get(key), kind)
+        ]
         if wrong:
             raise Refused(
                 f"refused drift record {path}: {', '.join(wrong)} missing or of the wrong type (write records with "
