@@ -14,7 +14,7 @@ import pytest
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from conftest import render
+from conftest import TEST_TOKEN, render
 from matrix import CLASSICS, make
 from upgrade_support import tree
 
@@ -48,7 +48,7 @@ def render_fullest(template_repo: Path, destination: Path, *, tasks: bool = Fals
 def copier_cli(template_repo: Path, destination: Path, tmp_path: Path, cache_dir: Path) -> Path:
     """`copier copy` in its own process, as a user runs it: the cache file is written at the latest on exit."""
     answers = tmp_path / "fullest.yml"
-    answers.write_text(yaml.safe_dump(make(**CLASSICS["fullest"])))
+    answers.write_text(yaml.safe_dump({"repository_token": TEST_TOKEN, **make(**CLASSICS["fullest"])}))
     command = [COPIER, "copy", "--trust", "--defaults", "--quiet", "--skip-tasks", "--data-file", str(answers)]
     environment = {**os.environ, "NIMBUS_CACHE_DIR": str(cache_dir)}
     subprocess.run([*command, str(template_repo), str(destination)], check=True, env=environment)
