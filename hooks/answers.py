@@ -80,7 +80,12 @@ def naming(scheme: str | int | None = None) -> dict[str, Any]:
     key = str(scheme if scheme not in (None, "") else data["current"])
     if key not in data["schemes"]:
         raise KeyError(f"naming_scheme {key!r} is not one of {sorted(data['schemes'])}")
-    return {**data["schemes"][key], "scheme": key, "max_length": data["max_length"]}
+    return {
+        **data["schemes"][key],
+        "scheme": key,
+        "max_length": data["max_length"],
+        "repository_token": {"pattern": data["repository_token"]["pattern"]},
+    }
 
 
 def naming_schemes() -> list[str]:

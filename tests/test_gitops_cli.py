@@ -908,3 +908,13 @@ def test_malformed_drift_records_are_refused_in_one_line(project, world, tmp_pat
 
 def test_drift_report_on_a_missing_folder_fails(project, world, tmp_path):
     one_line_refusal(run_cli(project, world, "drift-report", str(tmp_path / "nowhere")), "no such folder")
+
+
+def test_a_config_without_its_repository_token_is_refused(workdir, world):
+    config = workdir / "terraform" / "nimbus.json"
+    settings = json.loads(config.read_text())
+    config.write_text(json.dumps({**settings, "repository_token": "x"}))
+    result = run_cli(workdir, world, "env", "--branch", "env-alice")
+    assert result.returncode == 1 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert "has no valid repository_token" in line and ".copier-answers.yml" in line

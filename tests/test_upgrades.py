@@ -493,6 +493,18 @@ def test_copy_over_a_live_project_with_another_answers_file_is_guarded(history, 
     assert tree(project) == snapshot
 
 
+def test_identity_answers_of_an_older_project_are_no_change():
+    """A 0.2.0 project has no token and no scheme recorded: getting scheme 1 and a token is not a change; changing
+    them afterwards is."""
+    legacy = make(project_name="shop")
+    assert nimbus_answers.orphaned_by(legacy, {**legacy, "repository_token": "abc123", "naming_scheme": "1"}) == []
+    current = {**legacy, "repository_token": "abc123", "naming_scheme": "1"}
+    (line,) = nimbus_answers.orphaned_by(current, {**current, "repository_token": "xyz789"})
+    assert line.startswith("repository_token: abc123 -> xyz789") and "unmanaged" in line
+    (line,) = nimbus_answers.orphaned_by(legacy, {**legacy, "repository_token": "abc123", "naming_scheme": "2"})
+    assert line.startswith("naming_scheme: 1 -> 2")
+
+
 def test_refs_prefix_is_refused():
     assert "not starting with 'refs/'" in nimbus_answers.check_env_branch_prefix("refs/heads/env-")
     assert nimbus_answers.check_env_branch_prefix("env/") == ""

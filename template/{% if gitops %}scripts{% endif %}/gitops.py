@@ -15,7 +15,11 @@ terraform/nimbus.json (project, region, branch prefix, protected environments, n
     list                       environments that have state
     plan-summary PLAN          Markdown summary of a saved plan (add / change / destroy)
     drift-report DIR           open, update or close one GitHub issue per environment from drift records
-    setup                      one-time bootstrap: state storage, OIDC identity, GitHub variables/environments
+    setup                      one-time bootstrap: state storage (lifecycle rule, ownership record), OIDC identity,
+                               GitHub variables/environments
+
+init, plan, apply, destroy and delete-state refuse state whose ownership record (written by setup) names another
+GitHub repository.
 
 Exit codes: 0 success, 1 failure, 3 refused input (bad branch or environment name, bad arguments).
 `plan --detailed-exitcode` passes Terraform's own codes through (0 no changes, 1 error, 2 changes).
@@ -125,7 +129,8 @@ def load_config() -> dict:
             raise Failed(f"{CONFIG_FILE} has no {key!r}: re-render it with copier update")
     config.setdefault("protected_environments", ["prod"])
     uses_token = "{token}" in json.dumps(config["naming"])
-    if uses_token and not re.fullmatch(r"[a-z][a-z0-9]{5}", str(config.get("repository_token") or "")):
+    token_rule = (config["naming"].get("repository_token") or {}).get("pattern", r"^[a-z][a-z0-9]{5}$")
+    if uses_token and not re.fullmatch(token_rule, str(config.get("repository_token") or "")):
         raise Failed(
             f"{CONFIG_FILE} has no valid repository_token: re-render it with copier update "
             "(the token is recorded in .copier-answers.yml)"
@@ -1755,7 +1760,10 @@ def stop(signum, frame) -> None:
 
 def main(arguments: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if arguments is None else arguments)
-    signal.signal(signal.SIGTERM, stop)
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (an embedding program): it handles its own signals
+        pass
     annotate = "--github-output" in arguments  # CI mode: refusals become error annotations on the run page
     try:
         args = parser().parse_args(arguments)
