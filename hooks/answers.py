@@ -111,10 +111,18 @@ def check_repository_token(value: Any) -> str:
     )
 
 
-def check_naming_scheme(value: Any) -> str:
-    if str(value) in naming_schemes():
-        return ""
-    return f"naming_scheme {value!r} is not one of the allowed values: {_allowed(naming_schemes())}."
+def check_naming_scheme(value: Any, project_name: Any = None) -> str:
+    """The scheme exists, and the project name fits it (scheme 1 allows shorter names than later schemes)."""
+    if str(value) not in naming_schemes():
+        return f"naming_scheme {value!r} is not one of the allowed values: {_allowed(naming_schemes())}."
+    rules = naming(value)["project_name"]
+    if project_name is not None and check_name("project_name", project_name, rules):
+        return (
+            f"project_name {project_name!r} does not fit naming scheme {value} ({rules['min_length']} to "
+            f"{rules['max_length']} characters): keep a shorter name, or adopt the current naming scheme first "
+            "(docs/upgrading.md, 'Adopting naming scheme 2')."
+        )
+    return ""
 
 
 def resource_names(rules: dict[str, Any], token: str, project: str, environment: str, subscription: str) -> dict:

@@ -116,11 +116,11 @@ def cached_previous_answers(context: Any) -> dict[str, Any] | None:
 
 
 def default_naming_scheme(context: Any) -> str:
-    """The naming scheme of a project that has none recorded: scheme 1 for a project rendered by an earlier
-    nimbus (its answers file has no naming_scheme), the current scheme for a new project."""
+    """The naming_scheme default: the recorded one of an existing project, scheme 1 for a project rendered by an
+    earlier nimbus (its answers file has no naming_scheme), the current scheme for a new project."""
     previous = cached_previous_answers(context)
-    if previous and "naming_scheme" not in previous:
-        return "1"
+    if previous:
+        return str(previous.get("naming_scheme") or "1")
     return nimbus_answers.naming()["scheme"]
 
 

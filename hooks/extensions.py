@@ -86,7 +86,9 @@ class NimbusExtension(ContextHook):
                 "nimbus_check_combination": lambda context: answers.check_combination(dict(context)),
                 "nimbus_default_project_name": answers.default_project_name,
                 "nimbus_check_repository_token": answers.check_repository_token,
-                "nimbus_check_naming_scheme": answers.check_naming_scheme,
+                "nimbus_check_naming_scheme": lambda given: answers.check_naming_scheme(
+                    given.get("naming_scheme"), given.get("project_name")
+                ),
             }
         )
         environment.globals.update(

@@ -270,6 +270,10 @@ def test_a_0_2_0_project_keeps_every_name_and_state_key_on_update(release_histor
     assert recorded(project)["naming_scheme"] == "1"
     with pytest.raises(UserMessageError, match="naming_scheme: 1 -> 2"):
         update(project, data={"naming_scheme": "2"})
+    # scheme 1's names hold 12-character projects only: a longer one needs scheme 2 first
+    with pytest.raises(ValueError, match="does not fit naming scheme 1"):
+        update(project, data={"project_name": "inventory-service", "allow_destroy": True})
+    assert recorded(project)["project_name"] == "shop"
 
 
 def test_updating_from_0_1_0_replaces_the_module_readmes_and_shows_a_team_edit_as_deleted(release_history, tmp_path):
