@@ -33,6 +33,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -781,10 +782,11 @@ def owner_name(record: Mapping[str, Any], name: str, repository_id: str) -> tupl
 
 def fork_hint(config: dict) -> str:
     if "{token}" in config["naming"]["owner_record"]:
+        letters, alphabet = "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789"
+        token = secrets.choice(letters) + "".join(secrets.choice(alphabet) for _ in range(5))
         return (
             "If this repository is a fork or copy of it, give it its own token: copier update --trust --data "
-            "repository_token=<6 lowercase letters and digits, starting with a letter>, then run "
-            "python3 scripts/gitops.py setup"
+            f"repository_token={token} --data allow_destroy=true, commit, then run python3 scripts/gitops.py setup"
         )
     return "If this repository is a fork or copy of it, adopt naming scheme 2 first (docs/upgrading.md)"
 
