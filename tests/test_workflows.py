@@ -23,6 +23,7 @@ from gitops_support import (
     FakeWorld,
     WorkflowRun,
     backend_settings,
+    days_ago,
     gzip_bytes,
     load_workflow,
     option_value,
@@ -125,7 +126,8 @@ def check_shape(project: Path, answers: dict) -> None:
     documents = {workflow: load_workflow(project / ".github" / "workflows" / workflow) for workflow in WORKFLOWS}
     assert documents["environment.yml"]["on"] == {"push": {"branches": [f"{prefix}**"]}}
     assert documents["environment-plan.yml"]["on"] == {"pull_request": {"branches": [f"{prefix}**"]}}
-    assert list(documents["environment-destroy.yml"]["on"]) == ["delete"]
+    # Deleting a branch, and the daily sweep (or a person) naming an environment to destroy through the same jobs.
+    assert list(documents["environment-destroy.yml"]["on"]) == ["delete", "workflow_call", "workflow_dispatch"]
     assert set(documents["drift.yml"]["on"]) == {"schedule", "workflow_dispatch"}
     action = yaml.safe_load((project / ACTION).read_text(encoding="utf-8"))
     every_uses = [step["uses"] for step in action["runs"]["steps"] if "uses" in step]
@@ -139,11 +141,13 @@ def check_shape(project: Path, answers: dict) -> None:
                 assert "${{" not in step.get("run", ""), f"{where}: expression inside a run script"
             permissions = job.get("permissions", {})
             signs_in = any(step.get("uses") == "./.github/actions/nimbus-setup" for step in steps)
+            # A job calling a reusable workflow grants what that workflow's jobs (checked themselves) may use.
+            signs_in = signs_in or job.get("uses") == "./.github/workflows/environment-destroy.yml"
             assert (permissions.get("id-token") == "write") == signs_in, where
             assert permissions.get("pull-requests") is None or job_id == "comment", where
-            assert permissions.get("issues") is None or job_id == "report", where
+            assert permissions.get("issues") is None or job_id in ("report", "sweep"), where
             assert permissions.get("contents", "read") == "read", where
-            if signs_in and not (workflow == "environment-plan.yml" and job_id == "plan"):
+            if signs_in and steps and not (workflow == "environment-plan.yml" and job_id == "plan"):
                 assert job.get("environment"), f"{where} signs in outside a GitHub Environment"
     for uses in every_uses:
         assert uses.startswith("./") or PINNED.match(uses), f"{uses} is not pinned to a full version"
@@ -470,7 +474,10 @@ def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(proj
                     ]
                 }
             },
-            "gh": {"issues": [{"number": 12, "title": "Drift in environment bob (my-app)"}]},
+            "gh": {
+                "issues": [{"number": 12, "title": "Drift in environment bob (my-app)"}],
+                "branches": {"main": "2026-01-01T00:00:00Z", "env-alice": days_ago(1), "env-bob": days_ago(2)},
+            },
         }
     )
     run = WorkflowRun(project, "drift.yml", world, tmp_path, event_name="schedule", event={}, ref="refs/heads/main")
