@@ -1140,8 +1140,11 @@ def sweep_decision(config: dict, row: dict, kind: str, since: datetime.datetime,
         return False, f"Report only (orphan_grace_days = 0): environment {environment} is not destroyed automatically."
     if seen < grace:
         return False, f"Environment {environment} will be destroyed in {grace - seen} day(s) unless this changes."
-    reason = "its branch was deleted" if kind == "orphan" else f"its branch had no push for {config['idle_days']}+ days"
-    return True, f"Destroying environment {environment}: {reason} and it has been {kind} for {seen} day(s) (grace {grace})."
+    if kind == "orphan":
+        reason = f"orphaned: its branch {row['branch']} is gone and it has had no branch for {seen} day(s)"
+    else:
+        reason = f"idle: no push to {row['branch']} or apply for {config['idle_days']}+ days, warned {seen} day(s) ago"
+    return True, f"Destroying environment {environment}: {reason} (grace period {grace} day(s))."
 
 
 def cmd_sweep(args, config) -> int:
@@ -1178,7 +1181,8 @@ def cmd_sweep(args, config) -> int:
             if doomed:
                 if issue:
                     gh_with_body(["gh", "issue", "comment", str(issue["number"])], action, f"commenting on the {kind} issue")
-                destroy.append({"environment": environment, "branch": row["branch"], "reason": action})
+                reason = action.split(": ", 1)[1].rstrip(".")  # what the destroy run says after the name
+                destroy.append({"environment": environment, "branch": row["branch"], "reason": reason})
                 print(f"::warning title=nimbus::{action}", file=sys.stderr)
             lines.append(
                 f"| `{environment}` | {kind} | {'yes' if row['protected'] else 'no'} | {since.date().isoformat()} | "
