@@ -18,6 +18,45 @@ variable "environment" {
   }
 }
 
+# Provenance tags (scripts/gitops.py sets them on every plan): who created the environment, and from which
+# branch and commit it was last applied. A GitHub login or git user name, never an e-mail address unless
+# owner_email is true in nimbus.json.
+variable "nimbus_actor" {
+  type        = string
+  default     = ""
+  nullable    = false
+  description = "Who runs Terraform (GitHub actor, or the git user on a laptop). Recorded once as the created-by tag."
+
+  validation {
+    condition     = length(var.nimbus_actor) <= 256
+    error_message = "nimbus_actor must be at most 256 characters (an Azure tag value)."
+  }
+}
+
+variable "nimbus_branch" {
+  type        = string
+  default     = ""
+  nullable    = false
+  description = "Branch the environment is applied from: the last-applied-branch tag of its resource group."
+
+  validation {
+    condition     = length(var.nimbus_branch) <= 256
+    error_message = "nimbus_branch must be at most 256 characters (an Azure tag value)."
+  }
+}
+
+variable "nimbus_commit" {
+  type        = string
+  default     = ""
+  nullable    = false
+  description = "Commit the environment is applied from: the last-applied-commit tag of its resource group."
+
+  validation {
+    condition     = length(var.nimbus_commit) <= 256
+    error_message = "nimbus_commit must be at most 256 characters (an Azure tag value)."
+  }
+}
+
 variable "deployer_ip_ranges" {
   type        = list(string)
   default     = []

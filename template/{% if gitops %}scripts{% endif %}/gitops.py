@@ -402,6 +402,45 @@ def variable_args(environment: str) -> list[str]:
     return args
 
 
+# Root variables that become the provenance tags (who created the environment, from which branch and commit it
+# was last applied); every plan passes them when the root module declares them.
+PROVENANCE_VARIABLES = ("nimbus_actor", "nimbus_branch", "nimbus_commit")
+
+
+def git_output(*args: str) -> str:
+    if not shutil.which("git"):
+        return ""
+    result = run(["git", *args], capture=True, echo=False)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def provenance(config: dict) -> dict[str, str]:
+    """Who applies (the GitHub actor in Actions, else the git user name; its e-mail address only with owner_email:
+    true in nimbus.json), and the branch and commit of the checkout being applied. The checkout's own HEAD comes
+    first: the daily drift plan runs on main's event but checks out the environment's branch, and its tags must
+    read the same as the apply's."""
+    actor = os.environ.get("GITHUB_ACTOR") or git_output(
+        "config", "user.email" if config.get("owner_email") else "user.name"
+    )
+    if not config.get("owner_email"):
+        actor = actor.split("@")[0]  # a user.name that is an address still gives no address
+    branch = git_output("symbolic-ref", "--short", "-q", "HEAD") or (
+        os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME") or ""
+    )
+    commit = git_output("rev-parse", "-q", "--verify", "HEAD") or os.environ.get("GITHUB_SHA") or ""
+    return {"nimbus_actor": actor[:256], "nimbus_branch": branch[:256], "nimbus_commit": commit[:256]}
+
+
+def provenance_args(config: dict) -> list[str]:
+    used = used_variables()
+    return [
+        item
+        for name, value in provenance(config).items()
+        if name in used and value  # an unknown value keeps the variable's default ("")
+        for item in ("-var", f"{name}={value}")
+    ]
+
+
 def used_variables() -> set[str]:
     """Variables the root module declares AND reads somewhere other than in their own `variable` block (a
     validation condition reading var.<name> is not a use)."""
@@ -577,7 +616,7 @@ def cmd_plan(args, config) -> int:
     if args.no_lock:
         # Read-only plans (pull requests, drift) never take the state lock that applies need.
         command.append("-lock=false")
-    command += variable_args(environment)
+    command += variable_args(environment) + provenance_args(config)
     env = terraform_env(subscription)
     admit_deployer(env)
     return run(command, env=env).returncode
