@@ -68,7 +68,9 @@ PRIVATE_ENDPOINT_MODULES = [
     "storage_blob",
     "cosmosdb_mongodb",
 ]
-TAGS = {"environment", "project", "managed-by", "nimbus-version"}
+TAGS = {"environment", "project", "managed-by", "nimbus-version", "created-by"}
+# The resource group alone also says from which branch and commit the environment was last applied.
+GROUP_TAGS = {"last-applied-branch", "last-applied-commit"}
 
 # -------------------------------------------------------------------------------------------------------------
 # Azure naming rules, per key of naming.tf's name_patterns: (min length, max length, pattern, globally unique).
@@ -132,7 +134,7 @@ RESOURCE_PROVIDERS = {
     "azurerm_managed_redis": "Microsoft.Cache",
     "azurerm_cosmosdb_": "Microsoft.DocumentDB",
 }
-NON_AZURE_PROVIDERS = ("random_", "time_")
+NON_AZURE_PROVIDERS = ("random_", "time_", "terraform_data")
 # Declared in every data module but created only with network = vnet (count = 0 otherwise).
 VNET_ONLY_TYPES = {"azurerm_private_endpoint"}
 # Data-plane objects: their "tags" are metadata inside the service, not Azure resource tags.
@@ -432,7 +434,12 @@ def test_every_taggable_resource_is_tagged(rendered, name):
                 node = schema.resource(resource_type)
                 if node is None or "tags" not in node["attributes"] or resource_type in DATA_PLANE_TYPES:
                     continue
-                assert unwrap(body.get("tags")) == expected, f"{path}: {resource_type}.{resource_name} is not tagged"
+                tagged = unwrap(body.get("tags"))
+                if resource_type == "azurerm_resource_group":
+                    merged = re.fullmatch(r"merge\(local\.tags, \{(.*)\}\)", str(tagged), re.DOTALL)
+                    assert merged and set(re.findall(r'"([\w-]+)"\s*=', merged.group(1))) == GROUP_TAGS, tagged
+                    continue
+                assert tagged == expected, f"{path}: {resource_type}.{resource_name} is not tagged"
     for module, call in root_module_calls(project).items():
         if "tags" in module_variables(project / "terraform" / "modules" / module):
             assert unwrap(call.get("tags")) == "local.tags", f"module {module} does not get the tags"
