@@ -249,7 +249,9 @@ def test_plan_apply_outputs_on_one_environment(workdir, world):
     assert run_cli(workdir, world, "plan", "alice", "--out", "tfplan", **subscription).returncode == 0
     init, plan = terraform(world, "init"), terraform(world, "plan")
     assert len(init) == 1 and backend_settings(init[0])["key"] == "my-app/alice.tfstate", "plan initialises first"
-    assert option_value(plan[0], "-var") == "environment=alice" and option_value(plan[0], "-out") == str(workdir / "tfplan")
+    assert option_value(plan[0], "-var") == "environment=alice" and option_value(plan[0], "-out") == str(
+        workdir / "tfplan"
+    )
 
     applied = run_cli(workdir, world, "apply", "alice", "tfplan", **subscription)
     assert applied.returncode == 0, applied.stderr
@@ -781,8 +783,14 @@ def test_plan_passes_who_applies_from_which_branch_and_commit(workdir, world):
     world.clear()
     # Actions: the GitHub login; the checkout's own HEAD wins over the event's (the drift run is main's event).
     run_cli(
-        workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
-        GITHUB_ACTOR="octocat", GITHUB_REF_NAME="main", GITHUB_SHA="f" * 40,
+        workdir,
+        world,
+        "plan",
+        "alice",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        GITHUB_ACTOR="octocat",
+        GITHUB_REF_NAME="main",
+        GITHUB_SHA="f" * 40,
     )
     assert plan_variables(world)["nimbus_actor"] == "octocat"
     assert plan_variables(world)["nimbus_branch"] == "env-alice" and plan_variables(world)["nimbus_commit"] == head
@@ -797,13 +805,21 @@ def test_plan_passes_who_applies_from_which_branch_and_commit(workdir, world):
 def test_plan_outside_git_uses_the_workflow_event(workdir, world):
     shutil.rmtree(workdir / ".git", ignore_errors=True)
     run_cli(
-        workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
-        GITHUB_ACTOR="octocat", GITHUB_REF_NAME="env-alice", GITHUB_SHA="a" * 40,
+        workdir,
+        world,
+        "plan",
+        "alice",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        GITHUB_ACTOR="octocat",
+        GITHUB_REF_NAME="env-alice",
+        GITHUB_SHA="a" * 40,
         GIT_CEILING_DIRECTORIES=str(workdir.parent),
     )
     variables = plan_variables(world)
     assert (variables["nimbus_actor"], variables["nimbus_branch"], variables["nimbus_commit"]) == (
-        "octocat", "env-alice", "a" * 40
+        "octocat",
+        "env-alice",
+        "a" * 40,
     )
 
 
@@ -839,18 +855,36 @@ def inventory_world(world: FakeWorld) -> None:
         {
             "az": {
                 "blobs": [
-                    {"name": "my-app/alice.tfstate", "properties": {"creationTime": days_ago(9), "lastModified": days_ago(1)}},
-                    {"name": "my-app/bob.tfstate", "properties": {"creationTime": days_ago(4), "lastModified": days_ago(4)}},
-                    {"name": "my-app/prod.tfstate", "properties": {"creationTime": days_ago(90), "lastModified": days_ago(45)}},
-                    {"name": "other/carol.tfstate", "properties": {"creationTime": days_ago(9), "lastModified": days_ago(9)}},
+                    {
+                        "name": "my-app/alice.tfstate",
+                        "properties": {"creationTime": days_ago(9), "lastModified": days_ago(1)},
+                    },
+                    {
+                        "name": "my-app/bob.tfstate",
+                        "properties": {"creationTime": days_ago(4), "lastModified": days_ago(4)},
+                    },
+                    {
+                        "name": "my-app/prod.tfstate",
+                        "properties": {"creationTime": days_ago(90), "lastModified": days_ago(45)},
+                    },
+                    {
+                        "name": "other/carol.tfstate",
+                        "properties": {"creationTime": days_ago(9), "lastModified": days_ago(9)},
+                    },
                 ],
                 "resource_groups": [
-                    {"name": "rg-my-app-alice", "tags": {"project": "my-app", "created-by": "alice-gh", "last-applied-commit": "abc123"}},
+                    {
+                        "name": "rg-my-app-alice",
+                        "tags": {"project": "my-app", "created-by": "alice-gh", "last-applied-commit": "abc123"},
+                    },
                     {"name": "rg-other-carol", "tags": {"project": "other", "created-by": "carol"}},
                 ],
             },
             # Two pages of branches, as `gh api --paginate` prints them.
-            "gh": {"branches": {"main": days_ago(0), "env-alice": days_ago(1), "env-prod": days_ago(45)}, "page_size": 2},
+            "gh": {
+                "branches": {"main": days_ago(0), "env-alice": days_ago(1), "env-prod": days_ago(45)},
+                "page_size": 2,
+            },
         }
     )
 
@@ -868,7 +902,9 @@ def test_list_shows_branch_protection_age_last_apply_owner_and_status(project, w
     (groups,) = [argv for argv in world.argvs("az") if argv[:2] == ["group", "list"]]
     assert option_value(groups, "--tag") == "project=my-app"
 
-    details = run_cli(project, world, "list", "--json", "--details", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/shop")
+    details = run_cli(
+        project, world, "list", "--json", "--details", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/shop"
+    )
     rows = {row["environment"]: row for row in json.loads(details.stdout)}
     assert rows["bob"]["branch"] == "env-bob" and rows["bob"]["branch_exists"] is False
     assert rows["alice"]["applied_commit"] == "abc123" and rows["prod"]["protected"] is True
@@ -879,9 +915,13 @@ def test_list_marks_idle_branches_only_when_idle_days_is_set(project, world, tmp
     inventory_world(world)
     workdir = copy_project(project, tmp_path / "project")
     config = json.loads((workdir / "terraform" / "nimbus.json").read_text())
-    (workdir / "terraform" / "nimbus.json").write_text(json.dumps({**config, "idle_days": 30, "protected_environments": []}))
+    (workdir / "terraform" / "nimbus.json").write_text(
+        json.dumps({**config, "idle_days": 30, "protected_environments": []})
+    )
     rows = json.loads(
-        run_cli(workdir, world, "list", "--json", "--details", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/shop").stdout
+        run_cli(
+            workdir, world, "list", "--json", "--details", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/shop"
+        ).stdout
     )
     assert {row["environment"]: row["status"] for row in rows} == {"alice": "ok", "bob": "orphan", "prod": "idle"}
     assert rows[2]["last_activity"][:10] == days_ago(45)[:10]
@@ -892,7 +932,15 @@ def test_list_without_github_says_branches_are_unknown(project, world):
     result = run_cli(project, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/missing")
     assert result.returncode == 0 and "branches unknown" in result.stderr
     assert result.stdout.splitlines()[2].split()[1] == "?" and result.stdout.splitlines()[2].split()[-1] == "unknown"
-    strict = run_cli(project, world, "list", "--github-output", "/dev/null", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/missing")
+    strict = run_cli(
+        project,
+        world,
+        "list",
+        "--github-output",
+        "/dev/null",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        GH_REPO="octo-org/missing",
+    )
     assert strict.returncode == 1 and "listing the repository's branches failed" in strict.stderr
 
 

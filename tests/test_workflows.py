@@ -510,8 +510,14 @@ def sweep_world(idle_days: int | None) -> dict:
     return {
         "az": {
             "blobs": [
-                {"name": "my-app/alice.tfstate", "properties": {"creationTime": days_ago(9), "lastModified": days_ago(1)}},
-                {"name": "my-app/bob.tfstate", "properties": {"creationTime": days_ago(20), "lastModified": days_ago(9)}},
+                {
+                    "name": "my-app/alice.tfstate",
+                    "properties": {"creationTime": days_ago(9), "lastModified": days_ago(1)},
+                },
+                {
+                    "name": "my-app/bob.tfstate",
+                    "properties": {"creationTime": days_ago(20), "lastModified": days_ago(9)},
+                },
                 {"name": "my-app/carol.tfstate", "properties": {"creationTime": days_ago(30), "lastModified": old}},
                 {"name": "my-app/dave.tfstate", "properties": {"creationTime": days_ago(60), "lastModified": old}},
                 {"name": "my-app/prod.tfstate", "properties": {"creationTime": days_ago(99), "lastModified": old}},
@@ -530,7 +536,12 @@ def sweep_world(idle_days: int | None) -> dict:
                 {"number": 22, "title": "Orphaned environment gina (my-app)", "createdAt": days_ago(8)},
                 {"number": 23, "title": "Idle environment dave (my-app)", "createdAt": days_ago(4)},
                 {"number": 24, "title": "Orphaned environment erin (other)", "createdAt": days_ago(30)},
-                {"number": 25, "title": "Orphaned environment bob (my-app)", "createdAt": days_ago(9), "state": "CLOSED"},
+                {
+                    "number": 25,
+                    "title": "Orphaned environment bob (my-app)",
+                    "createdAt": days_ago(9),
+                    "state": "CLOSED",
+                },
             ],
         },
     }
@@ -551,8 +562,11 @@ def daily(project: Path, world: FakeWorld, folder: Path) -> WorkflowRun:
 
 
 def gh_writes(world: FakeWorld) -> list[list[str]]:
-    return [argv[:3] for argv in world.argvs("gh") if argv[:2] in (["issue", "create"], ["issue", "edit"],
-                                                                   ["issue", "comment"], ["issue", "close"])]
+    return [
+        argv[:3]
+        for argv in world.argvs("gh")
+        if argv[:2] in (["issue", "create"], ["issue", "edit"], ["issue", "comment"], ["issue", "close"])
+    ]
 
 
 @pytest.mark.parametrize("idle_days", [30, None])
@@ -563,7 +577,11 @@ def test_daily_sweep_destroys_only_orphans_past_grace_and_opted_in_idle_environm
     world.set_state(sweep_world(idle_days))
     run = daily(project, world, tmp_path / "run1")
     assert {job_id: job.result for job_id, job in run.jobs.items()} == {
-        "list": "success", "plan": "success", "report": "success", "sweep": "success", "destroy": "success"
+        "list": "success",
+        "plan": "success",
+        "report": "success",
+        "sweep": "success",
+        "destroy": "success",
     }, run.jobs["sweep"].log()
 
     # Drift plans only environments whose branch exists: an orphan has no branch to check out.

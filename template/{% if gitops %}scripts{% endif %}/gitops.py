@@ -1104,7 +1104,9 @@ def inventory_table(rows: list[dict]) -> str:
             )
         )
     widths = [max(len(str(line[column])) for line in table) for column in range(len(table[0]))]
-    return "".join("  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in table)
+    return "".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in table
+    )
 
 
 SWEEP_KINDS = {"orphan": "Orphaned environment", "idle": "Idle environment"}
@@ -1149,7 +1151,10 @@ def sweep_body(config: dict, row: dict, kind: str, since: datetime.datetime, act
             f"Environment `{environment}` has Terraform state but its branch `{branch}` no longer exists: its "
             "destroy failed or never ran. Its resources keep costing money."
         )
-        undo = f"To keep it, push the branch `{branch}` again; to destroy it now, delete its state by running the destroy workflow."
+        undo = (
+            f"To keep it, push the branch `{branch}` again; to destroy it now, run the `environment destroy` "
+            f"workflow by hand with branch `{branch}`."
+        )
     else:
         what = (
             f"Environment `{environment}` has had no push to `{branch}` and no apply for {config['idle_days']} days or "
@@ -1174,7 +1179,10 @@ def sweep_decision(config: dict, row: dict, kind: str, since: datetime.datetime,
     environment, grace = row["environment"], config["orphan_grace_days"]
     seen = days_since(since, now) or 0
     if row["protected"]:
-        return False, f"Environment {environment} is protected: nimbus never destroys it; destroy it by hand if it is unused."
+        return (
+            False,
+            f"Environment {environment} is protected: nimbus never destroys it; destroy it by hand if it is unused.",
+        )
     if grace == 0:
         return False, f"Report only (orphan_grace_days = 0): environment {environment} is not destroyed automatically."
     if seen < grace:
@@ -1214,12 +1222,16 @@ def cmd_sweep(args, config) -> int:
                 reference = f"#{issue['number']} (updated)"
             else:
                 created = gh_with_body(
-                    ["gh", "issue", "create", "--title", sweep_title(config, kind, environment)], body, f"opening a {kind} issue"
+                    ["gh", "issue", "create", "--title", sweep_title(config, kind, environment)],
+                    body,
+                    f"opening a {kind} issue",
                 )
                 reference = last_line(created.stdout)
             if doomed:
                 if issue:
-                    gh_with_body(["gh", "issue", "comment", str(issue["number"])], action, f"commenting on the {kind} issue")
+                    gh_with_body(
+                        ["gh", "issue", "comment", str(issue["number"])], action, f"commenting on the {kind} issue"
+                    )
                 reason = action.split(": ", 1)[1].rstrip(".")  # what the destroy run says after the name
                 destroy.append({"environment": environment, "branch": row["branch"], "reason": reason})
                 print(f"::warning title=nimbus::{action}", file=sys.stderr)
@@ -1235,6 +1247,8 @@ def cmd_sweep(args, config) -> int:
                 why = f"Environment `{environment}` has no state any more (destroyed)."
             elif kind == "orphan":
                 why = f"The branch `{row['branch']}` of environment `{environment}` exists again."
+            elif row["status"] == "orphan":
+                why = f"The branch `{row['branch']}` was deleted: the orphan issue of `{environment}` follows it now."
             else:
                 why = f"Environment `{environment}` is in use again (a push or an apply since)."
             link = run_url()
@@ -1252,6 +1266,14 @@ def cmd_sweep(args, config) -> int:
         "| environment | state | protected | first seen | what happens | issue |",
         "| --- | --- | --- | --- | --- | --- |",
         *(lines or ["| (none) | | | | | |"]),
+        "",
+        "<details><summary>Every environment with state</summary>",
+        "",
+        "```",
+        inventory_table(rows).rstrip("\n"),
+        "```",
+        "",
+        "</details>",
     ]
     print("\n".join(summary))
     write_github_output(github_output_path(args.github_output), {"destroy": destroy})
@@ -1825,7 +1847,10 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("directory", help="folder of drift records written by `plan-summary --record`")
     sub = command(
-        "sweep", cmd_sweep, "open/update/close orphan and idle issues; name the environments to destroy", subscription=False
+        "sweep",
+        cmd_sweep,
+        "open/update/close orphan and idle issues; name the environments to destroy",
+        subscription=False,
     )
     sub.add_argument("inventory", help="JSON written by `list --json --details` (or the list job's `inventory` output)")
     github_output(sub)
