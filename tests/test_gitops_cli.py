@@ -965,3 +965,49 @@ def test_bad_sweep_settings_are_refused_in_one_line(project, world, tmp_path, se
 def test_rendered_settings_hold_the_sweep_defaults(project):
     config = json.loads((project / "terraform" / "nimbus.json").read_text())
     assert (config["orphan_grace_days"], config["idle_days"], config["owner_email"]) == (3, None, False)
+
+
+def orphan_row(environment: str) -> dict:
+    return {
+        "environment": environment,
+        "branch": f"env-{environment}",
+        "branch_exists": False,
+        "protected": False,
+        "state_created": None,
+        "last_apply": None,
+        "age_days": None,
+        "owner": None,
+        "applied_commit": None,
+        "last_activity": None,
+        "status": "orphan",
+    }
+
+
+def test_sweep_with_no_grace_period_only_reports(project, world, tmp_path):
+    workdir = copy_project(project, tmp_path / "project")
+    config = json.loads((workdir / "terraform" / "nimbus.json").read_text())
+    (workdir / "terraform" / "nimbus.json").write_text(json.dumps({**config, "orphan_grace_days": 0}))
+    (tmp_path / "inventory.json").write_text(json.dumps([orphan_row("carol")]))
+    world.set_state(
+        {"gh": {"issues": [{"number": 20, "title": "Orphaned environment carol (my-app)", "createdAt": days_ago(50)}]}}
+    )
+    output = tmp_path / "github-output"
+    result = run_cli(workdir, world, "sweep", str(tmp_path / "inventory.json"), "--github-output", str(output))
+    assert result.returncode == 0, result.stderr
+    assert "Report only (orphan_grace_days = 0)" in result.stdout and "destroy=[]" in output.read_text()
+    assert [argv[:3] for argv in world.argvs("gh") if argv[:2] != ["issue", "list"]] == [["issue", "edit", "20"]]
+
+
+@pytest.mark.parametrize(
+    "content, message, code",
+    [
+        ("not json", "cannot read the inventory", 1),
+        ('{"environment": "alice"}', "is not a list of environments", 1),
+        (json.dumps([orphan_row("carol") | {"environment": "Carol;rm"}]), "refused environment 'Carol;rm'", 3),
+    ],
+)
+def test_sweep_refuses_a_bad_inventory_in_one_line(project, world, tmp_path, content, message, code):
+    (tmp_path / "inventory.json").write_text(content)
+    result = run_cli(project, world, "sweep", str(tmp_path / "inventory.json"))
+    assert result.returncode == code and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert world.calls() == []

@@ -625,6 +625,8 @@ def test_daily_sweep_destroys_only_orphans_past_grace_and_opted_in_idle_environm
     assert "| `carol` | orphan | no |" in summary and "Destroying environment carol" in summary
     assert "| `bob` | orphan | no |" in summary and "will be destroyed in 3 day(s)" in summary
     assert "| `prod` | orphan | yes |" in summary and "#22 (closed)" in summary
+    # The idle environment's branch is kept: nothing deletes a branch or changes anything else through the API.
+    assert not [argv for argv in world.argvs("gh") if argv[:1] == ["api"] and option_value(argv, "--method")]
     everything = json.dumps(world.calls())
     assert "erin" not in everything.replace("Orphaned environment erin (other)", "")
     for environment in ("alice", "bob", "prod"):
