@@ -428,7 +428,7 @@ def provenance(config: dict) -> dict[str, str]:
         os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME") or ""
     )
     commit = git_output("rev-parse", "-q", "--verify", "HEAD") or os.environ.get("GITHUB_SHA") or ""
-    return {"nimbus_actor": actor[:256], "nimbus_branch": branch[:256], "nimbus_commit": commit[:256]}
+    return dict(zip(PROVENANCE_VARIABLES, (value[:256] for value in (actor, branch, commit))))
 
 
 def provenance_args(config: dict) -> list[str]:
@@ -744,7 +744,7 @@ def cmd_list(args, config) -> int:
         return 0
     rows = inventory(config, subscription, strict=bool(args.github_output))
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows if args.details else [row["environment"] for row in rows], indent=2))
     else:
         print(inventory_table(rows), end="")
     # The drift plans check out each environment's branch: an orphan has none (the sweep reports it instead).
