@@ -1188,10 +1188,10 @@ def sweep_decision(config: dict, row: dict, kind: str, since: datetime.datetime,
     if seen < grace:
         return False, f"Environment {environment} will be destroyed in {grace - seen} day(s) unless this changes."
     if kind == "orphan":
-        reason = f"orphaned: its branch {row['branch']} is gone and it has had no branch for {seen} day(s)"
+        reason = f"orphaned: its branch {row['branch']} is gone, first seen {seen} day(s) ago"
     else:
         reason = f"idle: no push to {row['branch']} or apply for {config['idle_days']}+ days, warned {seen} day(s) ago"
-    return True, f"Destroying environment {environment}: {reason} (grace period {grace} day(s))."
+    return True, f"Destroying environment {environment}: {reason}, grace period {grace} day(s)."
 
 
 def cmd_sweep(args, config) -> int:
