@@ -1011,3 +1011,12 @@ def test_sweep_refuses_a_bad_inventory_in_one_line(project, world, tmp_path, con
     result = run_cli(project, world, "sweep", str(tmp_path / "inventory.json"))
     assert result.returncode == code and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert world.calls() == []
+
+
+def test_list_on_a_laptop_without_a_github_remote_still_lists(project, world, tmp_path):
+    inventory_world(world)
+    workdir = copy_project(project, tmp_path / "project")
+    shutil.rmtree(workdir / ".git", ignore_errors=True)
+    result = run_cli(workdir, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GIT_CEILING_DIRECTORIES=str(tmp_path))
+    assert result.returncode == 0 and "branches unknown" in result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["alice", "bob", "prod"]

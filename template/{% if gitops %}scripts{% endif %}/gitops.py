@@ -1044,7 +1044,7 @@ def inventory(config: dict, subscription: str, *, strict: bool = True) -> list[d
     now = now_utc()
     try:
         branches: dict[str, str] | None = environment_branches(config) if environments else {}
-    except Failed as error:
+    except (Failed, Refused) as error:  # no gh, not logged in, or no GitHub remote
         if strict:
             raise
         print(f"gitops.py: branches unknown ({error})", file=sys.stderr)
