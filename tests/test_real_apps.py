@@ -1,0 +1,226 @@
+"""Real apps deploy unchanged: the generated build job's `run:` steps build the fixture apps of tests/apps/ for real
+(npm, pip), the artifact is unpacked and started the way its platform starts it, and its health path answers 200.
+
+npm and pip downloads are cached in one folder per test session; the tests are marked slow.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gitops_support import FakeWorld, WorkflowRun, copy_project
+
+APPS = Path(__file__).parent / "apps"
+JOBS_NOT_BUILT = ("resolve", "infrastructure", "deploy", "summary")
+# What a team sets as its App Service startup command (terraform/environments/all.tfvars, startup_command).
+FLASK_STARTUP = "flask db upgrade && gunicorn --bind=0.0.0.0:$PORT app:app"
+DJANGO_STARTUP = "python manage.py migrate --no-input && gunicorn --bind=0.0.0.0:$PORT mysite.wsgi"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def downloads(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture
+def cached(downloads, monkeypatch):
+    monkeypatch.setenv("npm_config_cache", str(downloads / "npm"))
+    monkeypatch.setenv("npm_config_update_notifier", "false")
+    monkeypatch.setenv("PIP_CACHE_DIR", str(downloads / "pip"))
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    return downloads
+
+
+def build(rendered, answer_set: str, app: Path, tmp_path: Path):
+    """Run the build job of `answer_set`'s workflow on a repository holding the app; (job, artifact)."""
+    repository = copy_project(rendered(answer_set), tmp_path / "repository")
+    shutil.copytree(app, repository, dirs_exist_ok=True, symlinks=True)
+    run = WorkflowRun(
+        repository,
+        "environment.yml",
+        FakeWorld(tmp_path / "world"),
+        tmp_path,
+        event_name="push",
+        event={},
+        ref="refs/heads/env-alice",
+    )
+    jobs = run.run(skip={job: {} for job in JOBS_NOT_BUILT})
+    job = jobs["build"]
+    assert job.result == "success", job.log()
+    return job, run.artifacts["app"]
+
+
+def unpack(artifact: dict, tmp_path: Path) -> tuple[Path, list[str]]:
+    """The deployed package: app.zip unpacked with `unzip` (as the platform does: symlinks restored)."""
+    archive = tmp_path / "app.zip"
+    archive.write_bytes(artifact["app.zip"])
+    site = tmp_path / "site"
+    subprocess.run(["unzip", "-q", str(archive), "-d", str(site)], check=True)
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+    return site, names
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve(command: list[str], cwd: Path, env: dict, port: int, path: str) -> tuple[int, str]:
+    """Start the app, wait (at most 60 s) for `path` to answer over loopback, stop it; (status, body)."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"{command} exited with {process.returncode}:\n{process.stdout.read()}")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", path)
+                response = connection.getresponse()
+                return response.status, response.read().decode()
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail(f"{command} did not answer on port {port} within 60 s")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def oryx_site_packages(site: Path, tmp_path: Path) -> dict:
+    """What App Service's Oryx build does at deploy time (SCM_DO_BUILD_DURING_DEPLOYMENT): a virtualenv with the
+    package's requirements.txt; the environment of the startup command that runs in it."""
+    venv = tmp_path / "antenv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(site / "requirements.txt")]
+    subprocess.run(install, check=True, timeout=300)
+
+    return {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "VIRTUAL_ENV": str(venv)}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Node
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_express_app_without_a_lock_file_builds_with_a_warning_and_starts_its_cli(rendered, cached, tmp_path):
+    job, artifact = build(rendered, "runtime-nodejs", APPS / "express-no-lock", tmp_path)
+    assert job.step_outputs["pm"] == {"manager": "npm", "cache": ""}, "no lock file: setup-node must get no cache"
+    assert "No package-lock.json" in job.summary
+    site, names = unpack(artifact, tmp_path)
+    # The app's own scripts/ is in, nimbus's own files are out, the .bin entry is still a link.
+    assert "scripts/greeting.js" in names and "server.js" in names
+    assert not [name for name in names if name.startswith((".github/", "terraform/", ".git/"))]
+    assert "scripts/gitops.py" not in names
+    assert (site / "node_modules" / ".bin" / "cross-env").is_symlink()
+
+
+    port = free_port()
+    environment = {**os.environ, "PORT": str(port), "NODE_ENV": "production"}
+    status, body = serve(["npm", "start", "--silent"], site, environment, port, "/health")
+    assert status == 200, body
+    assert '"greeting":"hello from scripts/"' in body
+
+
+def test_typescript_functions_app_ships_its_compiled_dist_without_dev_dependencies(rendered, cached, tmp_path):
+    job, artifact = build(rendered, "pairwise-05", APPS / "functions-typescript", tmp_path)  # Node.js on Functions
+    assert job.step_outputs["pm"] == {"manager": "npm", "cache": "npm"}, "lock file: npm ci with setup-node's cache"
+    assert "No package-lock.json" not in job.summary
+    site, names = unpack(artifact, tmp_path)
+    assert "dist/index.js" in names and "host.json" in names
+    assert not [name for name in names if name.startswith("node_modules/typescript/")], "dev dependencies pruned"
+
+
+    port = free_port()
+    # The Functions host loads package.json's "main"; here the compiled module serves the health route itself.
+    entry = site / json.loads((site / "package.json").read_text())["main"]
+    status, body = serve(["node", str(entry)], site, {**os.environ, "PORT": str(port)}, port, "/api/health")
+    assert status == 200 and '"compiled":true' in body, body
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Python
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_flask_app_migrates_its_database_and_answers_under_the_app_service_startup_command(rendered, cached, tmp_path):
+    job, artifact = build(rendered, "runtime-python", APPS / "flask-migrate", tmp_path)
+    site, names = unpack(artifact, tmp_path)
+    assert "migrations/versions/0001_visits.py" in names and "requirements.txt" in names
+    environment = oryx_site_packages(site, tmp_path)
+    port = free_port()
+    database = tmp_path / "data" / "app.db"
+    database.parent.mkdir()
+    environment.update(PORT=str(port), DATABASE_URL=f"sqlite:///{database}")
+    status, body = serve(["sh", "-c", FLASK_STARTUP], site, environment, port, "/health")
+    assert status == 200, body
+    assert '"visits":1' in body.replace(" ", "")
+
+
+def test_django_app_reads_its_own_setting_and_migrates_under_the_startup_command(rendered, cached, tmp_path):
+    job, artifact = build(rendered, "runtime-python", APPS / "django-site", tmp_path)
+    site, names = unpack(artifact, tmp_path)
+    assert "manage.py" in names and "mysite/wsgi.py" in names
+    environment = oryx_site_packages(site, tmp_path)
+    port = free_port()
+    environment.update(
+        PORT=str(port), DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", SQLITE_PATH=str(tmp_path / "db.sqlite3")
+    )
+    status, body = serve(["sh", "-c", DJANGO_STARTUP], site, environment, port, "/health")
+    assert status == 200, body
+    assert '"users": 0' in body
+
+
+def test_python_app_with_only_pyproject_gets_a_requirements_file_every_host_installs(rendered, cached, tmp_path):
+    """No requirements.txt: the build writes one from pyproject.toml's [project] dependencies into the package."""
+    app = tmp_path / "app-source"
+    shutil.copytree(APPS / "flask-migrate", app)
+    requirements = [line for line in (app / "requirements.txt").read_text().splitlines() if line]
+    (app / "requirements.txt").unlink()
+    listed = ", ".join(f'"{line}"' for line in requirements)
+    (app / "pyproject.toml").write_text(f'[project]\nname = "shop"\nversion = "1.0"\ndependencies = [{listed}]\n')
+    job, artifact = build(rendered, "runtime-python", app, tmp_path / "build")
+    site, names = unpack(artifact, tmp_path)
+    written = (site / "requirements.txt").read_text()
+    assert [line for line in written.splitlines() if not line.startswith("#")] == requirements, written
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Java (layout only)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_spring_boot_layout_deploys_the_executable_jar(rendered, tmp_path):
+    """The build job on a Maven project whose wrapper is a stub (the jars a real build leaves are put in target/):
+    App Service gets the repackaged executable jar, not a larger javadoc jar nor the thin original."""
+    app = tmp_path / "app"
+    shutil.copytree(APPS / "spring-layout", app)
+    (app / "mvnw").write_text("#!/bin/sh\necho stub Maven wrapper: the jars are already in target/\n")
+    (app / "mvnw").chmod(0o755)
+    target = app / "target"
+    target.mkdir()
+    (target / "shop-1.0.0.jar").write_bytes(b"boot" * 5000)  # the repackaged, executable jar
+    (target / "shop-1.0.0.jar.original").write_bytes(b"thin")
+    (target / "original-shop-1.0.0.jar").write_bytes(b"thin" * 100)
+    (target / "shop-1.0.0-javadoc.jar").write_bytes(b"docs" * 9000)  # larger, never executable
+    (target / "shop-1.0.0-sources.jar").write_bytes(b"src" * 8000)
+    job, artifact = build(rendered, "compute-app_service", app, tmp_path / "build")  # Spring Boot, Maven
+    assert artifact == {"app.jar": b"boot" * 5000}
