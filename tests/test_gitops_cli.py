@@ -741,3 +741,17 @@ def test_every_role_terraform_grants_is_assignable_by_the_ci_identity(rendered, 
         f"not assignable by the CI identity: {sorted(roles - set(gitops.ASSIGNABLE_ROLES))}"
     )
     assert all(role_id in gitops.rbac_condition() for role_id in gitops.ASSIGNABLE_ROLES.values())
+
+
+def test_shared_tfvars_come_before_the_environments_own(workdir, world):
+    """environments/_all.tfvars holds what every environment shares (app_settings...); the environment's own file
+    is passed after it so that its values win."""
+    (workdir / "terraform" / "environments").mkdir(exist_ok=True)
+    (workdir / "terraform" / "environments" / "_all.tfvars").write_text('app_settings = { LOG_LEVEL = "info" }\n')
+    (workdir / "terraform" / "environments" / "alice.tfvars").write_text('app_settings = { LOG_LEVEL = "debug" }\n')
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    run_cli(workdir, world, "plan", "bob", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    alice, bob = terraform(world, "plan")
+    files = [item for item in alice if item.startswith("-var-file")]
+    assert files == ["-var-file=environments/_all.tfvars", "-var-file=environments/alice.tfvars"]
+    assert [item for item in bob if item.startswith("-var-file")] == ["-var-file=environments/_all.tfvars"]

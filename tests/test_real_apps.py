@@ -23,7 +23,7 @@ from gitops_support import FakeWorld, WorkflowRun, copy_project
 
 APPS = Path(__file__).parent / "apps"
 JOBS_NOT_BUILT = ("resolve", "infrastructure", "deploy", "summary")
-# What a team sets as its App Service startup command (terraform/environments/all.tfvars, startup_command).
+# What a team sets as its App Service startup command (terraform/environments/_all.tfvars, startup_command).
 FLASK_STARTUP = "flask db upgrade && gunicorn --bind=0.0.0.0:$PORT app:app"
 DJANGO_STARTUP = "python manage.py migrate --no-input && gunicorn --bind=0.0.0.0:$PORT mysite.wsgi"
 

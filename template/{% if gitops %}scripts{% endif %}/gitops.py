@@ -378,6 +378,10 @@ def terraform(*args: str) -> list[str]:
 
 def variable_args(environment: str) -> list[str]:
     args = ["-var", f"environment={environment}"]
+    # _all.tfvars (no environment name has an underscore) holds what every environment shares; the
+    # environment's own file comes after it, so its values win.
+    if (TERRAFORM_DIR / "environments" / "_all.tfvars").is_file():
+        args.append("-var-file=environments/_all.tfvars")
     if (TERRAFORM_DIR / "environments" / f"{environment}.tfvars").is_file():
         args.append(f"-var-file=environments/{environment}.tfvars")  # relative to -chdir=terraform
     return args
