@@ -52,10 +52,10 @@ locals {
   }
 
   redis_values = {
-    host     = local.redis.host
-    port     = tostring(local.redis.port)
-    username = local.redis.username
-    url      = "rediss://${local.redis_address}"
+    host      = local.redis.host
+    port      = tostring(local.redis.port)
+    object_id = local.redis.username
+    url       = "rediss://${local.redis_address}"
   }
 
   # Value names used by settings.json, per service ("true" is the constant every service may use).
