@@ -34,11 +34,7 @@ def _import_own(*names: str) -> list:
         sys.modules.update(saved)
 
 
-answers, compile_cache, destroy_guard = _import_own("answers", "compile_cache", "destroy_guard")
-
-
-# First-line marker of the files nimbus owns in a project but a team may already have its own of.
-GENERATED_MARKER = "nimbus:generated"
+answers, compile_cache, destroy_guard, post_copy = _import_own("answers", "compile_cache", "destroy_guard", "post_copy")
 
 
 def keep_theirs_for(launch_dir: Path):
@@ -52,16 +48,14 @@ def keep_theirs_for(launch_dir: Path):
     def keep_theirs(context, relative_path: str) -> str:
         """A `_skip_if_exists` pattern for `relative_path` when the project's copy is the team's own file.
 
-        Files nimbus rendered carry GENERATED_MARKER on their first line and stay current under `copier update`;
-        a file without it (an adopted repository's own README, or one whose team removed the marker) is never
-        written to. Returns '' (matches nothing) when the file is nimbus's or does not exist.
+        Files nimbus rendered carry the nimbus:generated marker on their first line (or an earlier version's
+        first line, post_copy.UNMARKED_FIRST_LINES) and stay current under `copier update`; a file without it (an
+        adopted repository's own README, or one whose team removed the marker) is never written to. Returns '' (matches nothing) when the file is nimbus's or does not exist.
         """
         existing = launch_dir / str(context["_copier_conf"]["dst_path"]) / relative_path
         if not existing.is_file():
             return ""
-        with existing.open(encoding="utf-8", errors="replace") as handle:
-            first_line = handle.readline()
-        return "" if GENERATED_MARKER in first_line else relative_path
+        return "" if post_copy.generated(existing, relative_path) else relative_path
 
     return keep_theirs
 
@@ -89,7 +83,6 @@ def check_adoption_for(launch_dir: Path):
         # takes as "nimbus was here before".
         if context.get("_copier_operation") not in (None, "copy"):
             return ""
-        (post_copy,) = _import_own("post_copy")
         destination = launch_dir / str(context["_copier_conf"]["dst_path"])
         given = {key: value for key, value in answers.answers_from(context).items() if value is not None}
         try:

@@ -27,6 +27,11 @@ FALLBACK_AUTHOR = {"user.name": "nimbus", "user.email": "nimbus@users.noreply.gi
 # Paths copier never copies from a template (its default _exclude).
 IGNORED_PARTS = {"__pycache__", ".git", ".DS_Store", ".svn"}
 GENERATED_MARKER = "nimbus:generated"  # first line of the files nimbus renders that a team may have its own of
+# First lines of such files as nimbus rendered them before they carried the marker: still nimbus's, so that
+# `copier update` keeps them current.
+UNMARKED_FIRST_LINES = {
+    ".github/dependabot.yml": "# The workflows pin every action to a full version (vX.Y.Z): Dependabot proposes the",
+}
 
 
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -87,10 +92,13 @@ def commit_fresh_repository() -> None:
     print("nimbus: created a git repository on branch main with one commit holding the generated files.")
 
 
-def generated(path: Path) -> bool:
-    """A file nimbus rendered (the marker on its first line, see hooks/extensions.py), not the team's own."""
+def generated(path: Path, relative_path: str | None = None) -> bool:
+    """A file nimbus rendered (the marker on its first line, or the first line an earlier version wrote without
+    one), not the team's own."""
     with path.open(encoding="utf-8", errors="replace") as handle:
-        return GENERATED_MARKER in handle.readline()
+        first_line = handle.readline()
+    legacy = UNMARKED_FIRST_LINES.get(relative_path if relative_path is not None else str(path))
+    return GENERATED_MARKER in first_line or bool(legacy and first_line.startswith(legacy))
 
 
 def keep_theirs_entries() -> list[tuple[str, list[str]]]:
@@ -126,6 +134,8 @@ def adoption_clashes(destination: Path, answers: dict, answers_file: str = ANSWE
     project written, so the copy is refused before anything is (hooks/extensions.py, the gitops question)."""
     if (destination / answers_file).exists():
         return []  # nimbus was copied here before: copier's own conflict handling applies
+    if not destination.is_dir() or not any(entry.name != ".git" for entry in destination.iterdir()):
+        return []  # a new project: nothing to clash with (and no path rendering, which costs)
     paths = rendered_paths({"env_branch_prefix": "env-", **answers}, answers_file)  # the prefix names no path
     kept = skip_if_exists_patterns()
     return [
