@@ -50,7 +50,8 @@ def keep_theirs_for(launch_dir: Path):
 
         Files nimbus rendered carry the nimbus:generated marker on their first line (or an earlier version's
         first line, post_copy.UNMARKED_FIRST_LINES) and stay current under `copier update`; a file without it (an
-        adopted repository's own README, or one whose team removed the marker) is never written to. Returns '' (matches nothing) when the file is nimbus's or does not exist.
+        adopted repository's own README, or one whose team removed the marker) is never written to. Returns ''
+        (matches nothing) when the file is nimbus's or does not exist.
         """
         existing = launch_dir / str(context["_copier_conf"]["dst_path"]) / relative_path
         if not existing.is_file():

@@ -38,7 +38,7 @@ def test_each_runtime_section_lists_its_frameworks_database_names():
     page = PAGE.read_text()
     sections = dict(re.findall(r"^## `(\w+)`\n(.*?)(?=^## |\Z)", page, re.MULTILINE | re.DOTALL))
     expected = {
-        "spring": ["SPRING_DATASOURCE_URL", "SPRING_DATASOURCE_PASSWORD", "SPRING_DATA_MONGODB_URI", "DATABASE_USERNAME"],
+        "spring": ["SPRING_DATASOURCE_URL", "SPRING_DATASOURCE_PASSWORD", "SPRING_DATA_MONGODB_URI", "DATABASE_URL"],
         "quarkus": ["QUARKUS_DATASOURCE_JDBC_URL", "QUARKUS_DATASOURCE_PASSWORD"],
         "micronaut": ["DATASOURCES_DEFAULT_URL", "DATASOURCES_DEFAULT_PASSWORD"],
         "dotnet": ["ConnectionStrings__Default"],

@@ -172,7 +172,9 @@ def test_folder_ignored_by_an_enclosing_repository_becomes_its_own_repository(te
     assert git("status", "--porcelain", cwd=clone) == ""  # the clone is untouched
 
 
-TEAM_DEPENDABOT = "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule:\n      interval: daily\n"
+TEAM_DEPENDABOT = (
+    "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule:\n      interval: daily\n"
+)
 
 
 @pytest.mark.parametrize("spelling", ["dependabot.yml", "dependabot.yaml"])

@@ -775,7 +775,10 @@ def outputs_state(**values) -> dict:
             "sensitive": False,
         },
         "app_secret_settings": {
-            "value": {"DATABASE_PASSWORD": "p@ss w'rd\"x", "DATABASE_URL": "postgresql+psycopg2://u:p@h/db?sslmode=require"},
+            "value": {
+                "DATABASE_PASSWORD": "p@ss w'rd\"x",
+                "DATABASE_URL": "postgresql+psycopg2://u:p@h/db?sslmode=require",
+            },
             "sensitive": True,
         },
         "database_server_id": {"value": SERVER_ID, "sensitive": False},
@@ -806,7 +809,8 @@ def test_dotenv_prints_the_settings_and_only_names_the_secrets_unless_asked(work
     world.set_state(outputs_state())
     result = run_cli(workdir, world, "dotenv", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert result.returncode == 0, result.stderr
-    assert parse_dotenv(result.stdout) == {"AZURE_CLIENT_ID": "1111", "DATABASE_HOST": "psql.example", "GREETING": "it's here"}
+    expected = {"AZURE_CLIENT_ID": "1111", "DATABASE_HOST": "psql.example", "GREETING": "it's here"}
+    assert parse_dotenv(result.stdout) == expected
     assert "# DATABASE_PASSWORD=<secret: add --secrets to print it>" in result.stdout
     assert "p@ss" not in result.stdout
 
@@ -816,7 +820,9 @@ def test_dotenv_prints_the_settings_and_only_names_the_secrets_unless_asked(work
     assert read["DATABASE_URL"] == "postgresql+psycopg2://u:p@h/db?sslmode=require"
 
     target = workdir / ".env"
-    written = run_cli(workdir, world, "dotenv", "alice", "--secrets", "--output", str(target), ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    written = run_cli(
+        workdir, world, "dotenv", "alice", "--secrets", "--output", str(target), ARM_SUBSCRIPTION_ID=SUBSCRIPTION
+    )
     assert written.returncode == 0 and written.stdout == ""
     assert parse_dotenv(target.read_text()) == read and oct(target.stat().st_mode & 0o777) == "0o600"
 
@@ -838,7 +844,9 @@ def test_db_access_admits_this_machines_ip_and_removes_its_rule(workdir, world):
     assert "db-access alice --remove" in opened.stderr
 
     world.clear()
-    closed = run_cli(workdir, world, "db-access", "alice", "--remove", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    closed = run_cli(
+        workdir, world, "db-access", "alice", "--remove", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice"
+    )
     assert closed.returncode == 0, closed.stderr
     (delete,) = firewall_calls(world)
     assert delete[3] == "delete" and option_value(delete, "--rule-name") == "nimbus-dev-alice"
@@ -847,7 +855,12 @@ def test_db_access_admits_this_machines_ip_and_removes_its_rule(workdir, world):
 def test_db_access_with_a_command_removes_the_rule_even_when_the_command_fails(workdir, world):
     world.set_state(outputs_state())
     result = run_cli(
-        workdir, world, "db-access", "alice", "--", "sh", "-c", "exit 7", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="bob"
+        workdir,
+        world,
+        *("db-access", "alice", "--", "sh", "-c", "exit 7"),
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        CI="",
+        USER="bob",
     )
     assert result.returncode == 7
     assert [argv[3] for argv in firewall_calls(world)] == ["create", "delete"]

@@ -780,7 +780,8 @@ def names_from_data_file(runtime: str, redis_auth: str) -> tuple[set, dict]:
     """(plain setting names, setting => secret) the data file gives `runtime` with every service present."""
     services = json.loads(APP_SETTINGS_NAMES.read_text())["services"]
     plain, secret = set(), {}
-    for service in ["identity", "database", "redis", f"redis_{redis_auth}", "mongodb", "storage_blob", "application_insights"]:
+    every_service = ["identity", "database", "redis", f"redis_{redis_auth}", "mongodb", "storage_blob"]
+    for service in [*every_service, "application_insights"]:
         for convention in services[service]:
             if "*" in convention["runtimes"] or runtime in convention["runtimes"]:
                 plain |= set(convention["settings"])
@@ -852,7 +853,8 @@ def test_app_settings_names_and_secrets_per_runtime(app_settings_plan, runtime):
         plain = app_settings_plan["app_settings"][f"{runtime}-public-entra_id"]
         assert plain["DATABASE_URL"] == "jdbc:postgresql://db.example:5432/app?sslmode=require"  # NubesGen's form
     # The Mongo URI carries the database: drivers reading it never fall back to `test`.
-    mongo = "SPRING_DATA_MONGODB_URI" if runtime == "spring" else "QUARKUS_MONGODB_CONNECTION_STRING" if runtime == "quarkus" else "MONGODB_URI"
+    mongo_names = {"spring": "SPRING_DATA_MONGODB_URI", "quarkus": "QUARKUS_MONGODB_CONNECTION_STRING"}
+    mongo = mongo_names.get(runtime, "MONGODB_URI")
     assert public[mongo] == "mongodb://acct:p@ss:w/rd@acct.mongo.example:10255/app?ssl=true&replicaSet=globaldb"
     assert public["STRIPE_API_KEY"] == "p@ss:w/rd"
 

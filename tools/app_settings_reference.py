@@ -102,8 +102,8 @@ def render_page() -> str:
         "`python3 scripts/gitops.py dotenv <environment>` prints an environment's settings as a `.env` file.",
         "",
         "Python apps get `DATABASE_URL` in SQLAlchemy's form, naming the driver (`postgresql+psycopg2://`): a bare",
-        "`postgresql://` means psycopg 3 to SQLAlchemy 2.1. Django apps read the parts (`DATABASE_HOST`, `DATABASE_PORT`,",
-        "`DATABASE_NAME`, `DATABASE_USERNAME`, `DATABASE_PASSWORD`); see docs/local-debugging.md.",
+        "`postgresql://` means psycopg 3 to SQLAlchemy 2.1. Django apps read the parts (`DATABASE_HOST`,",
+        "`DATABASE_PORT`, `DATABASE_NAME`, `DATABASE_USERNAME`, `DATABASE_PASSWORD`); see docs/local-debugging.md.",
         "",
     ]
     for runtime in RUNTIMES:
@@ -112,7 +112,8 @@ def render_page() -> str:
             found = rows(services.get(key, []), runtime)
             if not found:
                 continue
-            lines += [f"### {runtime}: {heading}", "", "| setting | value | secret | convention |", "| --- | --- | --- | --- |"]
+            lines += [f"### {runtime}: {heading}", "", "| setting | value | secret | convention |"]
+            lines += ["| --- | --- | --- | --- |"]
             lines += found + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
 

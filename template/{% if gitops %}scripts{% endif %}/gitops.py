@@ -1589,7 +1589,9 @@ def parser() -> argparse.ArgumentParser:
         help="also trust name-only OIDC subjects (repositories created before 2026-07-15 that did not opt in)",
     )
     sub = command("dotenv", cmd_dotenv, "print the app's settings in an environment as a .env file", environment=True)
-    sub.add_argument("--secrets", action="store_true", help="include the secret settings' values (keep the file private)")
+    sub.add_argument(
+        "--secrets", action="store_true", help="include the secret settings' values (keep the file private)"
+    )
     sub.add_argument("--output", metavar="FILE", help="write FILE (mode 600) instead of printing")
     sub = command(
         "db-access",
