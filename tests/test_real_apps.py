@@ -224,3 +224,70 @@ def test_spring_boot_layout_deploys_the_executable_jar(rendered, tmp_path):
     (target / "shop-1.0.0-sources.jar").write_bytes(b"src" * 8000)
     job, artifact = build(rendered, "compute-app_service", app, tmp_path / "build")  # Spring Boot, Maven
     assert artifact == {"app.jar": b"boot" * 5000}
+
+
+def test_python_function_app_carries_its_dependencies_where_the_functions_host_looks(rendered, cached, tmp_path):
+    app = tmp_path / "function-app"
+    app.mkdir()
+    (app / "host.json").write_text('{"version": "2.0"}\n')
+    (app / "requirements.txt").write_text("six==1.16.0\n")
+    (app / "function_app.py").write_text("import six\n\nGREETING = six.ensure_str(b'hello')\n")
+    job, artifact = build(rendered, "python-functions-storage", app, tmp_path / "build")
+    site, names = unpack(artifact, tmp_path)
+    assert ".python_packages/lib/site-packages/six.py" in names and "function_app.py" in names
+    # The host puts .python_packages/lib/site-packages on the worker's path, then imports function_app.
+    environment = {**os.environ, "PYTHONPATH": str(site / ".python_packages" / "lib" / "site-packages")}
+    loaded = subprocess.run(
+        [sys.executable, "-S", "-c", "import function_app; print(function_app.GREETING)"],
+        cwd=site,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.stdout.strip() == "hello", loaded.stderr
+
+
+BUILD_SCRIPT = Path(".github") / "nimbus" / "build.py"
+
+
+@pytest.mark.parametrize(
+    "files, expected",
+    [
+        ({"package.json": "{}"}, {"manager": "npm", "cache": ""}),
+        ({"package.json": "{}", "package-lock.json": "{}"}, {"manager": "npm", "cache": "npm"}),
+        ({"package.json": "{}", "pnpm-lock.yaml": ""}, {"manager": "pnpm", "cache": "pnpm"}),
+        ({"package.json": "{}", "yarn.lock": ""}, {"manager": "yarn", "cache": "yarn"}),
+        ({"package.json": '{"packageManager": "pnpm@9.12.0"}'}, {"manager": "pnpm", "cache": ""}),
+    ],
+    ids=["no-lock", "npm-lock", "pnpm-lock", "yarn-lock", "packageManager-without-lock"],
+)
+def test_the_package_manager_and_setup_nodes_cache_come_from_the_repository(rendered, tmp_path, files, expected):
+    """setup-node's `cache` needs a lock file to hash: without one it is empty (setup-node would fail)."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    output = tmp_path / "github-output"
+    subprocess.run(
+        [sys.executable, str(rendered("runtime-nodejs") / BUILD_SCRIPT), "detect", "--family", "node"],
+        cwd=tmp_path,
+        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+        check=True,
+    )
+    assert dict(line.split("=", 1) for line in output.read_text().splitlines()) == expected
+
+
+def test_packaging_refuses_a_folder_inside_the_app_and_a_build_without_package_json(rendered, tmp_path):
+    script = str(rendered("runtime-nodejs") / BUILD_SCRIPT)
+    (tmp_path / "package.json").write_text("{}")
+    inside = subprocess.run(
+        [sys.executable, script, "package", "--out", "dist"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert inside.returncode == 1 and "must be outside the app's tree" in inside.stderr
+    assert not (tmp_path / "dist").exists(), "refused before writing"
+    (tmp_path / "package.json").unlink()
+    missing = subprocess.run(
+        [sys.executable, script, "build", "--family", "node"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "::error title=nimbus::package.json not found at the repository root: a Node.js app needs one"
+    )

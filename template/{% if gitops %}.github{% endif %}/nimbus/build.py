@@ -168,11 +168,11 @@ def build_python(root: Path, compute: str) -> None:
 
 
 def package(root: Path, out: Path) -> Path:
+    if out.resolve().is_relative_to(root.resolve()):
+        raise BuildError(f"the package folder {out} must be outside the app's tree (use $RUNNER_TEMP)")
     out.mkdir(parents=True, exist_ok=True)
     archive = out / "app.zip"
     archive.unlink(missing_ok=True)
-    if out.resolve().is_relative_to(root.resolve()):
-        raise BuildError(f"the package folder {out} must be outside the app's tree")
     # --symlinks: node_modules/.bin entries stay links (a copy breaks the CLI's relative requires).
     run("zip", "--quiet", "--recurse-paths", "--symlinks", str(archive), ".", "--exclude", *NIMBUS_FILES)
     return archive
