@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -291,3 +292,41 @@ def test_packaging_refuses_a_folder_inside_the_app_and_a_build_without_package_j
     assert missing.stderr.strip() == (
         "::error title=nimbus::package.json not found at the repository root: a Node.js app needs one"
     )
+
+
+@pytest.fixture(scope="module")
+def python_image_project(template_repo, tmp_path_factory):
+    from conftest import render
+    from matrix import make
+
+    answers = make(compute="container_apps", runtime="python")
+    return render(template_repo, tmp_path_factory.mktemp("py-image") / "project", answers)
+
+
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({}, "gunicorn --bind 0.0.0.0:8080 app:app"),
+        ({"APP_MODULE": "mysite.wsgi:application"}, "gunicorn --bind 0.0.0.0:8080 mysite.wsgi:application"),
+        ({"APP_MODULE": "main:app", "APP_SERVER": "uvicorn"}, "uvicorn --host 0.0.0.0 --port 8080 main:app"),
+    ],
+)
+def test_python_image_runs_the_server_and_module_its_settings_name(python_image_project, tmp_path, settings, expected):
+    """The image's CMD, run with the image's ENV defaults and the Container App's settings on top (stand-in
+    servers on PATH print what they were asked to serve)."""
+    dockerfile = (python_image_project / "Dockerfile").read_text()
+    defaults = dict(re.findall(r"^ARG (\w+)=(\S+)$", dockerfile, re.MULTILINE))
+    env_line = re.search(r"^ENV (.+)$", dockerfile, re.MULTILINE).group(1)
+    image_env = {
+        name: defaults[value[2:-1]] if value.startswith("${") else value
+        for name, value in (item.split("=", 1) for item in env_line.split())
+    }
+    command = json.loads(re.search(r"^CMD (\[.+\])$", dockerfile, re.MULTILINE).group(1))
+    servers = tmp_path / "bin"
+    servers.mkdir()
+    for server in ("gunicorn", "uvicorn"):
+        (servers / server).write_text(f'#!/bin/sh\necho {server} "$@"\n')
+        (servers / server).chmod(0o755)
+    environment = {"PATH": f"{servers}:/usr/bin:/bin", **image_env, **settings}
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == expected
