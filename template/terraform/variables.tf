@@ -74,7 +74,7 @@ variable "secret_app_settings" {
   default     = {}
   nullable    = false
   sensitive   = true
-  description = "The app's own secret settings: Key Vault secrets referenced by the app when the project has a Key Vault, sensitive app settings (Container Apps secrets) otherwise. Never commit the values: pass them as TF_VAR_secret_app_settings (a JSON object), e.g. from a GitHub environment secret."
+  description = "The app's own secret settings: Key Vault secrets referenced by the app when the project has a Key Vault, sensitive app settings (Container Apps secrets) otherwise. Never commit the values: pass them as TF_VAR_secret_app_settings (a JSON object); the workflows read it from the secret NIMBUS_SECRET_APP_SETTINGS."
 }
 
 variable "startup_command" {
