@@ -430,6 +430,7 @@ class WorkflowRun:
         sha: str = "0123456789abcdef0123456789abcdef01234567",
         repository: str = "octo-org/shop",
         artifacts: dict | None = None,
+        secrets: dict | None = None,
     ):
         self.project, self.world, self.folder = project, world, folder
         self.document = load_workflow(project / ".github" / "workflows" / workflow)
@@ -458,6 +459,7 @@ class WorkflowRun:
             "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
             **(variables or {}),
         }
+        self.secrets = dict(secrets or {})
         self.counter = 0
 
     # -- public ----------------------------------------------------------------------------------------------
@@ -487,7 +489,7 @@ class WorkflowRun:
         return {
             "github": self.github,
             "vars": self.variables,
-            "secrets": {},
+            "secrets": self.secrets,
             "inputs": {},
             "runner": {"os": "Linux", "temp": str(self.folder / "runner-temp"), "arch": "X64"},
         }
