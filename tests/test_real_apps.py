@@ -174,6 +174,12 @@ def test_flask_app_migrates_its_database_and_answers_under_the_app_service_start
     status, body = serve(["sh", "-c", FLASK_STARTUP], site, environment, port, "/health")
     assert status == 200, body
     assert '"visits":1' in body.replace(" ", "")
+    # In Azure DATABASE_URL has the form of docs/reference/app-settings.md (SQLAlchemy's, naming psycopg2): the app
+    # takes it as it is, with the driver its requirements.txt ships (no connection is made here).
+    environment["DATABASE_URL"] = "postgresql+psycopg2://appadmin:p%40ss@psql.example:5432/app?sslmode=require"
+    check = "from app import app, db\nwith app.app_context(): print(db.engine.dialect.driver, db.engine.url.host)"
+    engine = subprocess.run(["python", "-c", check], cwd=site, env=environment, capture_output=True, text=True)
+    assert engine.stdout.split() == ["psycopg2", "psql.example"], engine.stderr
 
 
 def test_django_app_reads_its_own_setting_and_migrates_under_the_startup_command(rendered, cached, tmp_path):
