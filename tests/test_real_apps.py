@@ -273,13 +273,21 @@ def test_the_package_manager_and_setup_nodes_cache_come_from_the_repository(rend
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     output = tmp_path / "github-output"
+    # A stand-in corepack records the call (the real one would install pnpm/yarn shims machine-wide).
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "corepack").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "corepack-calls"}\n')
+    (stubs / "corepack").chmod(0o755)
     subprocess.run(
         [sys.executable, str(rendered("runtime-nodejs") / BUILD_SCRIPT), "detect", "--family", "node"],
         cwd=tmp_path,
-        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+        env={**os.environ, "GITHUB_OUTPUT": str(output), "PATH": f"{stubs}:{os.environ['PATH']}"},
         check=True,
     )
     assert dict(line.split("=", 1) for line in output.read_text().splitlines()) == expected
+    # pnpm/yarn must be on PATH before setup-node asks them for their cache folder
+    calls = (tmp_path / "corepack-calls").read_text() if (tmp_path / "corepack-calls").exists() else ""
+    assert calls == ("enable\n" if expected["cache"] in ("pnpm", "yarn") else "")
 
 
 def test_packaging_refuses_a_folder_inside_the_app_and_a_build_without_package_json(rendered, tmp_path):

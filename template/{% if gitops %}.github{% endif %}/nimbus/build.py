@@ -210,7 +210,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise BuildError("detect is for --family node")
             manager, locked = node_manager(root)
             # setup-node's cache needs a lock file: without one it stops the job, so no cache is asked for.
-            write_github("GITHUB_OUTPUT", [f"manager={manager}", f"cache={manager if locked else ''}"])
+            cache = manager if locked else ""
+            # setup-node asks pnpm/yarn where their cache is: they must be on PATH before it runs (corepack).
+            if cache in ("pnpm", "yarn") and subprocess.run(["corepack", "enable"]).returncode != 0:
+                warn(f"corepack could not enable {manager}: the build runs without setup-node's download cache.")
+                cache = ""
+            write_github("GITHUB_OUTPUT", [f"manager={manager}", f"cache={cache}"])
         elif arguments.command == "build":
             if arguments.family == "node":
                 build_node(root)
