@@ -889,3 +889,31 @@ output "settings" {
     message = " ".join(result.stderr.split())
     assert "app_settings sets database_url, a setting nimbus manages (DATABASE_URL)" in message, message
     assert "app_settings and secret_app_settings both set FLASK_DEBUG" in message, message
+
+
+@needs_terraform
+@pytest.mark.parametrize(
+    "runtime_family, command, refused",
+    [("python", None, False), ("docker", "gunicorn app:app", False), ("python", "gunicorn app:app", True)],
+)
+def test_functions_startup_command_is_refused_on_flex_consumption(tmp_path, runtime_family, command, refused):
+    """Flex Consumption has no start-up command (the Functions host starts the code): a value is refused at plan
+    time with the reason, instead of being ignored. The module's own variable blocks are evaluated by Terraform."""
+    variables = (TEMPLATE_MODULES / module_dir_name("functions") / "variables.tf").read_text()
+    blocks = {
+        name: block
+        for block, name in re.findall(r'^(variable "(\w+)" \{.*?^\})', variables, re.MULTILINE | re.DOTALL)
+    }
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "variables.tf").write_text(blocks["runtime_family"] + "\n\n" + blocks["startup_command"] + "\n")
+    value = "null" if command is None else json.dumps(command)
+    (tmp_path / "main.tf").write_text(
+        f'module "fn" {{\n  source          = "./fn"\n  runtime_family  = "{runtime_family}"\n'
+        f"  startup_command = {value}\n}}\n"
+    )
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
+    for args in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-no-color"]):
+        result = subprocess.run([TERRAFORM, *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert (result.returncode != 0) == refused, result.stdout + result.stderr
+    if refused:
+        assert "on Flex Consumption the Functions host starts the app" in " ".join(result.stderr.split())
