@@ -874,7 +874,7 @@ module "app_settings" {
     password = "p", jdbc_url = "jdbc:postgresql://db.example:5432/app"
   }
   user_settings        = { database_url = "sqlite:///local.db", FLASK_DEBUG = "0" }
-  user_secret_settings = { FLASK_DEBUG = "1" }
+  user_secret_settings = { FLASK_DEBUG = "1", "API.KEY" = "a", API_KEY = "b" }
 }
 
 output "settings" {
@@ -889,6 +889,7 @@ output "settings" {
     message = " ".join(result.stderr.split())
     assert "app_settings sets database_url, a setting nimbus manages (DATABASE_URL)" in message, message
     assert "app_settings and secret_app_settings both set FLASK_DEBUG" in message, message
+    assert "secret_app_settings API.KEY and API_KEY would share Key Vault secret app-api-key" in message, message
 
 
 @needs_terraform

@@ -143,9 +143,11 @@ locals {
     [for name in keys(var.user_settings) : "app_settings sets ${name}, a setting nimbus manages (${local.managed_names[upper(name)]})" if contains(keys(local.managed_names), upper(name))],
     [for name in local.user_secret_names : "secret_app_settings sets ${name}, a setting nimbus manages (${local.managed_names[upper(name)]})" if contains(keys(local.managed_names), upper(name))],
     [for name in keys(var.user_settings) : "app_settings and secret_app_settings both set ${name}" if contains([for secret in local.user_secret_names : upper(secret)], upper(name))],
+    [for key, names in local.user_secret_keys : "secret_app_settings ${join(" and ", names)} would share Key Vault secret ${key}" if length(names) > 1],
   )
   # A user secret is stored as Key Vault secret "app-<name>" (letters, digits and hyphens only).
-  user_secret_key = { for name in local.user_secret_names : name => "app-${trim(lower(replace(name, "/[^A-Za-z0-9]+/", "-")), "-")}" }
+  user_secret_key  = { for name in local.user_secret_names : name => "app-${trim(lower(replace(name, "/[^A-Za-z0-9]+/", "-")), "-")}" }
+  user_secret_keys = { for name, key in local.user_secret_key : key => name... }
 
   # ---------------------------------------------------------------------------------------------------
   # Results
