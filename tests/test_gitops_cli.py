@@ -882,9 +882,22 @@ def test_db_access_removes_a_half_made_rule_when_creating_it_fails(workdir, worl
         ({"CI": ""}, {"virtual_network_name": "vnet-my-app-alice"}, "no public endpoint (network = vnet)"),
         ({"CI": ""}, {"database_server_id": None, "database_engine": None}, "has no database"),
     ],
+    ids=["ci", "vnet", "no-database"],
 )
 def test_db_access_refuses_ci_private_databases_and_environments_without_one(workdir, world, env, outputs, message):
     world.set_state(outputs_state(**outputs))
     result = run_cli(workdir, world, "db-access", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, **env)
     assert result.returncode == 3 and message in result.stderr, result.stderr
     assert firewall_calls(world) == []
+
+
+def test_db_access_to_a_protected_environment_needs_the_explicit_flag(workdir, world):
+    world.set_state(outputs_state())
+    refused = run_cli(workdir, world, "db-access", "prod", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    assert refused.returncode == 3 and "--i-know-this-is-protected" in refused.stderr
+    assert firewall_calls(world) == []
+    forced = run_cli(
+        workdir, world, "db-access", "prod", "--i-know-this-is-protected", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI=""
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert [argv[3] for argv in firewall_calls(world)] == ["create"]

@@ -1461,6 +1461,8 @@ def cmd_db_access(args, config) -> int:
     if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
         raise Refused("db-access opens the database firewall to one person's IP: it never runs in CI (CI=true)")
     environment = check_environment(args.environment, config)
+    if not args.remove:
+        refuse_protected(environment, config, args.i_know_this_is_protected, "open the database firewall of")
     subscription = subscription_id(args.subscription)
     outputs = terraform_outputs(environment, config, subscription)
     server_id, engine = outputs.get("database_server_id"), outputs.get("database_engine")
@@ -1600,6 +1602,9 @@ def parser() -> argparse.ArgumentParser:
         environment=True,
     )
     sub.add_argument("--remove", action="store_true", help="remove this machine's rule")
+    sub.add_argument(
+        "--i-know-this-is-protected", action="store_true", help="allow a protected environment (CI never passes it)"
+    )
     sub.add_argument("command", nargs="*", help="after --: a command to run with the rule in place, then remove it")
     return top
 
