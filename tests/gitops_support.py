@@ -437,6 +437,7 @@ class WorkflowRun:
         repository: str = "octo-org/shop",
         artifacts: dict | None = None,
         inputs: dict | None = None,
+        secrets: dict | None = None,
     ):
         self.project, self.world, self.folder = project, world, folder
         self.inputs = dict(inputs or {})  # workflow_call / workflow_dispatch inputs
@@ -467,6 +468,7 @@ class WorkflowRun:
             "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
             **(variables or {}),
         }
+        self.secrets = dict(secrets or {})
         self.counter = 0
 
     # -- public ----------------------------------------------------------------------------------------------
@@ -496,7 +498,7 @@ class WorkflowRun:
         return {
             "github": self.github,
             "vars": self.variables,
-            "secrets": {},
+            "secrets": self.secrets,
             "inputs": self.inputs,
             "runner": {"os": "Linux", "temp": str(self.folder / "runner-temp"), "arch": "X64"},
         }

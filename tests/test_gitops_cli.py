@@ -1020,3 +1020,161 @@ def test_list_on_a_laptop_without_a_github_remote_still_lists(project, world, tm
     result = run_cli(workdir, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GIT_CEILING_DIRECTORIES=str(tmp_path))
     assert result.returncode == 0 and "branches unknown" in result.stderr
     assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["alice", "bob", "prod"]
+def test_shared_tfvars_come_before_the_environments_own(workdir, world):
+    """environments/_all.tfvars holds what every environment shares (app_settings...); the environment's own file
+    is passed after it so that its values win."""
+    (workdir / "terraform" / "environments").mkdir(exist_ok=True)
+    (workdir / "terraform" / "environments" / "_all.tfvars").write_text('app_settings = { LOG_LEVEL = "info" }\n')
+    (workdir / "terraform" / "environments" / "alice.tfvars").write_text('app_settings = { LOG_LEVEL = "debug" }\n')
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    run_cli(workdir, world, "plan", "bob", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    alice, bob = terraform(world, "plan")
+    files = [item for item in alice if item.startswith("-var-file")]
+    assert files == ["-var-file=environments/_all.tfvars", "-var-file=environments/alice.tfvars"]
+    assert [item for item in bob if item.startswith("-var-file")] == ["-var-file=environments/_all.tfvars"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running the app locally against an environment: dotenv, db-access
+# --------------------------------------------------------------------------------------------------------------
+
+SERVER_ID = (
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-my-app-alice"
+    "/providers/Microsoft.DBforPostgreSQL/flexibleServers/psql-my-app-alice"
+)
+
+
+def outputs_state(**values) -> dict:
+    outputs = {
+        "resource_group_name": {"value": "rg-my-app-alice", "sensitive": False},
+        "app_settings": {
+            "value": {"AZURE_CLIENT_ID": "1111", "DATABASE_HOST": "psql.example", "GREETING": "it's here"},
+            "sensitive": False,
+        },
+        "app_secret_settings": {
+            "value": {
+                "DATABASE_PASSWORD": "p@ss w'rd\"x",
+                "DATABASE_URL": "postgresql+psycopg2://u:p@h/db?sslmode=require",
+            },
+            "sensitive": True,
+        },
+        "database_server_id": {"value": SERVER_ID, "sensitive": False},
+        "database_engine": {"value": "postgresql", "sensitive": False},
+        "virtual_network_name": {"value": None, "sensitive": False},
+    }
+    for name, value in values.items():
+        outputs[name] = {"value": value, "sensitive": False}
+    return {"terraform": {"outputs": outputs}}
+
+
+def parse_dotenv(text: str) -> dict:
+    """What python-dotenv / Node's dotenv read from the lines gitops.py writes (bare, '...' literal, "..." escaped)."""
+    found = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.partition("=")
+        if value.startswith("'"):
+            value = value[1:-1]
+        elif value.startswith('"'):
+            value = json.loads(value)
+        found[name] = value
+    return found
+
+
+def test_dotenv_prints_the_settings_and_only_names_the_secrets_unless_asked(workdir, world):
+    world.set_state(outputs_state())
+    result = run_cli(workdir, world, "dotenv", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.returncode == 0, result.stderr
+    expected = {"AZURE_CLIENT_ID": "1111", "DATABASE_HOST": "psql.example", "GREETING": "it's here"}
+    assert parse_dotenv(result.stdout) == expected
+    assert "# DATABASE_PASSWORD=<secret: add --secrets to print it>" in result.stdout
+    assert "p@ss" not in result.stdout
+
+    secrets = run_cli(workdir, world, "dotenv", "alice", "--secrets", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    read = parse_dotenv(secrets.stdout)
+    assert read["DATABASE_PASSWORD"] == "p@ss w'rd\"x"
+    assert read["DATABASE_URL"] == "postgresql+psycopg2://u:p@h/db?sslmode=require"
+
+    target = workdir / ".env"
+    written = run_cli(
+        workdir, world, "dotenv", "alice", "--secrets", "--output", str(target), ARM_SUBSCRIPTION_ID=SUBSCRIPTION
+    )
+    assert written.returncode == 0 and written.stdout == ""
+    assert parse_dotenv(target.read_text()) == read and oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def firewall_calls(world: FakeWorld) -> list[list[str]]:
+    return [argv for argv in world.argvs("az") if "firewall-rule" in argv]
+
+
+def test_db_access_admits_this_machines_ip_and_removes_its_rule(workdir, world):
+    world.set_state(outputs_state())
+    opened = run_cli(workdir, world, "db-access", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    assert opened.returncode == 0, opened.stderr
+    (create,) = firewall_calls(world)
+    assert create[:4] == ["postgres", "flexible-server", "firewall-rule", "create"]
+    assert option_value(create, "--resource-group") == "rg-my-app-alice"
+    assert option_value(create, "--name") == "psql-my-app-alice"
+    assert option_value(create, "--rule-name") == "nimbus-dev-alice"
+    assert option_value(create, "--start-ip-address") == DEPLOYER_IP == option_value(create, "--end-ip-address")
+    assert "db-access alice --remove" in opened.stderr
+
+    world.clear()
+    closed = run_cli(
+        workdir, world, "db-access", "alice", "--remove", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice"
+    )
+    assert closed.returncode == 0, closed.stderr
+    (delete,) = firewall_calls(world)
+    assert delete[3] == "delete" and option_value(delete, "--rule-name") == "nimbus-dev-alice"
+
+
+def test_db_access_with_a_command_removes_the_rule_even_when_the_command_fails(workdir, world):
+    world.set_state(outputs_state())
+    result = run_cli(
+        workdir,
+        world,
+        *("db-access", "alice", "--", "sh", "-c", "exit 7"),
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        CI="",
+        USER="bob",
+    )
+    assert result.returncode == 7
+    assert [argv[3] for argv in firewall_calls(world)] == ["create", "delete"]
+
+
+def test_db_access_removes_a_half_made_rule_when_creating_it_fails(workdir, world):
+    state = outputs_state()
+    state["az"] = {"firewall_rule_create_fails": True}
+    world.set_state(state)
+    result = run_cli(workdir, world, "db-access", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    assert result.returncode == 1 and "admitting" in result.stderr and "Traceback" not in result.stderr
+    assert [argv[3] for argv in firewall_calls(world)] == ["create", "delete"]
+
+
+@pytest.mark.parametrize(
+    "env, outputs, message",
+    [
+        ({"CI": "true"}, {}, "never runs in CI"),
+        ({"CI": ""}, {"virtual_network_name": "vnet-my-app-alice"}, "no public endpoint (network = vnet)"),
+        ({"CI": ""}, {"database_server_id": None, "database_engine": None}, "has no database"),
+    ],
+    ids=["ci", "vnet", "no-database"],
+)
+def test_db_access_refuses_ci_private_databases_and_environments_without_one(workdir, world, env, outputs, message):
+    world.set_state(outputs_state(**outputs))
+    result = run_cli(workdir, world, "db-access", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, **env)
+    assert result.returncode == 3 and message in result.stderr, result.stderr
+    assert firewall_calls(world) == []
+
+
+def test_db_access_to_a_protected_environment_needs_the_explicit_flag(workdir, world):
+    world.set_state(outputs_state())
+    refused = run_cli(workdir, world, "db-access", "prod", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    assert refused.returncode == 3 and "--i-know-this-is-protected" in refused.stderr
+    assert firewall_calls(world) == []
+    forced = run_cli(
+        workdir, world, "db-access", "prod", "--i-know-this-is-protected", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI=""
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert [argv[3] for argv in firewall_calls(world)] == ["create"]

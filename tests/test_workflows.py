@@ -324,6 +324,34 @@ def test_push_plans_applies_the_saved_plan_and_deploys(project_of, world, tmp_pa
     assert "| 1 | 1 | 0 |" in summary, summary  # add, change, destroy
 
 
+def test_push_passes_the_apps_secret_settings_to_terraform_and_nowhere_else(project_of, world, tmp_path):
+    """The team's secret settings (secret NIMBUS_SECRET_APP_SETTINGS) reach Terraform as TF_VAR_secret_app_settings;
+    without the secret Terraform gets an empty object (a missing value would make the variable unparsable)."""
+    project = project_of("compute-app_service")
+    secret = '{"STRIPE_API_KEY": "sk_test_123"}'
+    run = WorkflowRun(
+        project,
+        "environment.yml",
+        world,
+        tmp_path,
+        event_name="push",
+        event={},
+        ref="refs/heads/env-alice",
+        artifacts={"app": {"app.jar": b"jar"}},
+        secrets={"NIMBUS_SECRET_APP_SETTINGS": secret},
+    )
+    run.run(skip={"build": {}})
+    calls = [entry for entry in world.calls("terraform") if entry["argv"][1:2] in (["plan"], ["apply"])]
+    assert calls and all(entry["env"].get("TF_VAR_secret_app_settings") == secret for entry in calls)
+    assert "sk_test_123" not in json.dumps(run.jobs["infrastructure"].outputs)
+    assert all("TF_VAR_secret_app_settings" not in (job.outputs or {}) for job in run.jobs.values())
+
+    world.clear()
+    push(project, world, tmp_path / "without", "env-alice", {"app": {"app.jar": b"jar"}})
+    (plan,) = [entry for entry in world.calls("terraform") if entry["argv"][1:2] == ["plan"]]
+    assert plan["env"]["TF_VAR_secret_app_settings"] == "{}"
+
+
 def test_push_to_a_protected_environment_applies_through_the_protected_github_environment(project_of, world, tmp_path):
     run = push(project_of("compute-app_service"), world, tmp_path, "env-prod", {"app": {"app.jar": b"jar"}})
     assert run.jobs["infrastructure"].environment == "nimbus-protected"
