@@ -1357,3 +1357,9 @@ def test_db_access_to_a_protected_environment_needs_the_explicit_flag(workdir, w
     )
     assert forced.returncode == 0, forced.stderr
     assert [argv[3] for argv in firewall_calls(world)] == ["create"]
+
+
+def test_the_project_readme_names_the_group_and_state_key_the_cli_derives(project, world):
+    info = env_of(project, world, "env-alice")
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert f"resource group `{info['resource_group']}` and state key `{info['state_key']}`" in readme
