@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import answers as nimbus_answers  # hooks/ is on sys.path (tests/conftest.py)
 from conftest import ANSWER_SETS
 from gitops_support import (
     DEPLOYER_IP,
@@ -1363,3 +1364,15 @@ def test_the_project_readme_names_the_group_and_state_key_the_cli_derives(projec
     info = env_of(project, world, "env-alice")
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert f"resource group `{info['resource_group']}` and state key `{info['state_key']}`" in readme
+
+
+@pytest.mark.parametrize("branch", ["env-alice", "env-feature-login-flow-22", "env-a"])
+def test_the_cli_derives_the_resource_group_naming_tf_creates(project, world, branch):
+    """gitops.py and naming.tf read one pattern; hooks/answers.resource_names is what tests/test_terraform.py proves
+    Terraform computes: the group the CLI names is the group Terraform creates."""
+    info = env_of(project, world, branch)
+    settings = json.loads((project / "terraform" / "nimbus.json").read_text())
+    names = nimbus_answers.resource_names(
+        settings["naming"], settings["repository_token"], settings["project"], info["environment"], SUBSCRIPTION
+    )
+    assert info["resource_group"] == names["resource_group"]
