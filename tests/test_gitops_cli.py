@@ -890,6 +890,10 @@ def test_a_missing_plan_file_is_one_line(workdir, world):
         one_line_refusal(result, "'missing.tfplan'", "No such file")
     (workdir / "broken.json").write_text("{not json")
     one_line_refusal(run_cli(workdir, world, "plan-summary", "broken.json"), "not valid JSON")
+    (workdir / "odd.json").write_text('{"resource_changes": "all of them", "variables": ["alice"]}')
+    one_line_refusal(run_cli(workdir, world, "plan-summary", "odd.json"), "not a Terraform plan")
+    odd_apply = run_cli(workdir, world, "apply", "alice", "odd.json", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    one_line_refusal(odd_apply, "planned for environment None")
 
 
 @pytest.mark.parametrize(

@@ -721,8 +721,9 @@ def cmd_apply(args, config) -> int:
     environment = check_environment(args.environment, config)
     subscription = subscription_id(args.subscription)
     # The plan names its environment (and carries its backend): checked before anything is re-initialised.
-    planned = plan_json(args.plan_file, subscription).get("variables") or {}
-    planned_for = (planned.get("environment") or {}).get("value")
+    planned = plan_json(args.plan_file, subscription).get("variables")
+    environment_variable = planned.get("environment") if isinstance(planned, dict) else None
+    planned_for = environment_variable.get("value") if isinstance(environment_variable, dict) else None
     if planned_for != environment:
         raise Refused(
             f"refused to apply {args.plan_file}: it was planned for environment {planned_for!r}, not {environment!r}"
@@ -1062,7 +1063,10 @@ def plan_markdown(summary: dict, environment: str | None, limit: int = 50) -> st
 def cmd_plan_summary(args, config) -> int:
     if args.environment:
         check_environment(args.environment, config)
-    summary = summarise_plan(plan_json(args.plan, subscription_id(args.subscription, required=False)))
+    try:
+        summary = summarise_plan(plan_json(args.plan, subscription_id(args.subscription, required=False)))
+    except (AttributeError, TypeError, KeyError):
+        raise Refused(f"refused plan file {args.plan!r}: it is not a Terraform plan (terraform show -json)") from None
     markdown = plan_markdown(summary, args.environment)
     sys.stdout.write(markdown)
     write_github_output(
