@@ -245,3 +245,10 @@ def test_state_retention_in_the_docs_is_what_setup_creates():
     assert (
         "--delete-retention-days {days}" in source and 'daysAfterCreationGreaterThan": STATE_RETENTION_DAYS' in source
     )
+
+
+def test_the_names_quoted_on_the_environments_page_are_computed_ones():
+    page = (DOCS / "environments.md").read_text(encoding="utf-8")
+    names = nimbus_answers.resource_names(nimbus_answers.naming("2"), "k3x9q2", "shop", "alice", "unused")
+    for key in ("web_app", "key_vault", "storage_blob", "resource_group"):
+        assert f"`{names[key]}`" in page, key
