@@ -132,16 +132,19 @@ def adoption_clashes(destination: Path, answers: dict, answers_file: str = ANSWE
     """Files a first `copier copy` into `destination` would have to overwrite: the team's own, not in
     `_skip_if_exists`. copier stops at the first one it cannot ask about (non-interactive) with part of the
     project written, so the copy is refused before anything is (hooks/extensions.py, the gitops question)."""
-    if (destination / answers_file).exists():
-        return []  # nimbus was copied here before: copier's own conflict handling applies
+    if (destination / answers_file).exists() or any(
+        "\ncompute:" in path.read_text(encoding="utf-8", errors="replace")
+        for path in destination.glob(".copier-answers*.y*ml")
+    ):
+        # nimbus was copied here before (under this or another answers file name): copier's own conflict handling
+        # applies, and the destroy guard compares the answers (hooks/destroy_guard.py)
+        return []
     if not destination.is_dir() or not any(entry.name != ".git" for entry in destination.iterdir()):
         return []  # a new project: nothing to clash with (and no path rendering, which costs)
     paths = rendered_paths({"env_branch_prefix": "env-", **answers}, answers_file)  # the prefix names no path
     kept = skip_if_exists_patterns()
     return [
-        path
-        for path in paths
-        if (destination / path).is_file() and not any(fnmatch(path, pattern) for pattern in kept)
+        path for path in paths if (destination / path).is_file() and not any(fnmatch(path, pattern) for pattern in kept)
     ]
 
 
