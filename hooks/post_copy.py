@@ -144,7 +144,9 @@ def adoption_clashes(destination: Path, answers: dict, answers_file: str = ANSWE
     paths = rendered_paths({"env_branch_prefix": "env-", **answers}, answers_file)  # the prefix names no path
     kept = skip_if_exists_patterns()
     return [
-        path for path in paths if (destination / path).is_file() and not any(fnmatch(path, pattern) for pattern in kept)
+        path
+        for path in paths
+        if (destination / path).is_file() and not any(fnmatch(path, pattern) for pattern in kept)
     ]
 
 
