@@ -1,9 +1,11 @@
 """The destroy guard: changing answers on a live project never destroys Azure resources silently.
 
 `copier update` (or `copier recopy`) with answers that drop a Terraform module (a database, an add-on, the
-virtual network, a compute service, the container registry) or that rename/relocate every resource
-(`project_name`, `azure_region`) is refused before a single file is written, with a message naming the
-modules and the Azure resources Terraform would destroy, unless the user confirms with the `allow_destroy`
+virtual network, a compute service, the container registry), that rename/relocate every resource
+(`project_name`, `azure_region`) or that leave live environments unmanaged (`gitops` switched off, a new
+`env_branch_prefix`, `repository_token` or `naming_scheme`: answers.orphaned_by) is refused before a single file
+is written, with a message naming the modules and the Azure resources Terraform would destroy, or what is left
+behind, unless the user confirms with the `allow_destroy`
 question (`--data allow_destroy=true`, or "yes" when copier asks). `allow_destroy` is a secret question, so
 it is never recorded: each destructive change needs its own confirmation.
 
@@ -14,7 +16,8 @@ Where it runs (see docs/upgrading.md#removing-a-service):
   The first render of the render phase comes before copier writes any file, so a refusal leaves the project
   untouched (a pending migration's changes to the answers file are rolled back, see hooks/migrations.py).
 
-The previous answers are the answers file in the destination (`_copier_conf.dst_path`). Copier's own
+The previous answers are the answers file in the destination (`_copier_conf.dst_path`), or another nimbus
+answers file there (`copier copy --overwrite --answers-file other.yml` must not skip the comparison). Copier's own
 scratch renders during an update (old and new copies in temporary folders) have no previous answers
 until they write their own, identical ones, so the guard only ever compares against the real project.
 """
