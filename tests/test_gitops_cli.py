@@ -1380,3 +1380,13 @@ def test_the_cli_derives_the_resource_group_naming_tf_creates(project, world, br
         settings["naming"], settings["repository_token"], settings["project"], info["environment"], SUBSCRIPTION
     )
     assert info["resource_group"] == names["resource_group"]
+
+
+def test_a_malformed_deployer_address_list_is_one_line(workdir, world):
+    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
+        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
+    )
+    result = run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, TF_VAR_deployer_ip_ranges="1.2")
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert "TF_VAR_deployer_ip_ranges '1.2'" in result.stderr.strip().splitlines()[-1]
+    assert [entry for entry in world.calls("terraform") if entry["argv"][1] == "plan"] == []

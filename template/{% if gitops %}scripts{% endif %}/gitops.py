@@ -554,7 +554,13 @@ class DeployerAccess:
     def __init__(self, env: Mapping[str, str]):
         ranges = env.get("TF_VAR_deployer_ip_ranges")
         self.env = env
-        self.addresses = [address.removesuffix("/32") for address in json.loads(ranges)] if ranges else []
+        try:
+            listed = json.loads(ranges) if ranges else []
+        except ValueError:
+            listed = None
+        if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
+            raise Refused(f'refused TF_VAR_deployer_ip_ranges {ranges!r}: use a JSON list, e.g. ["203.0.113.7"]')
+        self.addresses = [address.removesuffix("/32") for address in listed]
         self.before: set[str] = set()
 
     def __enter__(self) -> "DeployerAccess":
