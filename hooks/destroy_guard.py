@@ -39,21 +39,6 @@ MODULES_DIR = Path(__file__).resolve().parent.parent / "template" / "terraform" 
 RESOURCE = re.compile(r'^\s*resource\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
 JINJA = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
 
-# What is lost with each module, beyond "the resources are deleted".
-LOSSES = {
-    "postgresql": "every database on the server and its backups",
-    "mysql": "every database on the server and its backups",
-    "sql_server": "every database on the server and its backups",
-    "cosmosdb_mongodb": "every collection and document",
-    "storage_blob": "every blob",
-    "key_vault": "every secret (soft-deleted: recoverable until the retention period ends)",
-    "redis": "the cached data",
-    "log_analytics": "the logs and metrics it holds",
-    "application_insights": "the telemetry it holds",
-    "container_registry": "every image pushed to it",
-    "network": "the virtual network and private endpoints; data services go back to public endpoints",
-}
-
 _announced: set[tuple] = set()
 
 
@@ -132,12 +117,13 @@ def plan(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list
 
 def describe_module(module: str) -> str:
     resources = module_resources(module)
-    what = nimbus_answers.services().get("module_resources", {}).get(module)
+    entry = nimbus_answers.catalogue().get(module, {})
+    what = entry.get("resources")
     line = f"module.{module} ({what + ', ' if what else ''}terraform/modules/{module})"
     if resources:
         line += ": " + ", ".join(resources)
-    if module in LOSSES:
-        line += f"\n      lost with it: {LOSSES[module]}"
+    if entry.get("lost_when_removed"):
+        line += f"\n      lost with it: {entry['lost_when_removed']}"
     return line
 
 

@@ -49,24 +49,14 @@ needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform bin
 # Modules owned by the root module's author; app_settings is a helper every project has (it creates nothing,
 # so it is not one of nimbus.module_list's services).
 HELPER_MODULES = {"app_settings"}
-ROOT_OWNED_MODULES = [
-    "app_service",
-    "container_apps",
-    "functions",
-    "network",
-    "container_registry",
-    "log_analytics",
-    "app_settings",
-]
-COMPUTE_MODULES = ["app_service", "container_apps", "functions"]
+# From the service catalogue (hooks/data/services.json): modules the root calls with its own arguments (no
+# data-service interface), and the services that get a private endpoint with network = vnet.
+SERVICE_MODULES = {
+    spec["module"] for field in ("database", "addons") for spec in nimbus_answers.services()[field].values() if spec["module"]
+}
+ROOT_OWNED_MODULES = sorted(set(nimbus_answers.all_modules()) - SERVICE_MODULES | HELPER_MODULES)
 PRIVATE_ENDPOINT_MODULES = [
-    "postgresql",
-    "mysql",
-    "sql_server",
-    "key_vault",
-    "redis",
-    "storage_blob",
-    "cosmosdb_mongodb",
+    name for name, spec in nimbus_answers.catalogue().items() if spec.get("private_dns_zone")
 ]
 TAGS = {"environment", "project", "managed-by", "nimbus-version"}
 

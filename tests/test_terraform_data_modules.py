@@ -36,17 +36,13 @@ from conftest import (
 from tfcheck import check_terraform_dir
 
 MODULES_DIR = ROOT / "template" / "terraform" / "modules"
+# The modules a `database` or `addons` answer brings in (hooks/data/services.json): they share one interface.
 DATA_MODULES = [
-    "postgresql",
-    "mysql",
-    "sql_server",
-    "application_insights",
-    "key_vault",
-    "redis",
-    "storage_blob",
-    "cosmosdb_mongodb",
+    spec["module"] for field in ("database", "addons") for spec in nimbus_answers.services()[field].values() if spec["module"]
 ]
-DATABASES = ["postgresql", "mysql", "sql_server"]
+DATABASES = [
+    name for name, spec in nimbus_answers.catalogue().items() if spec.get("app_settings") == "database"
+]
 FILES = ["terraform.tf", "variables.tf", "main.tf", "outputs.tf"]  # documented in terraform/modules/README.md
 
 # The interface agreed with the root module (docs/notes/terraform-interface.md).
@@ -90,7 +86,6 @@ class Network(NamedTuple):
     public: object  # the argument's value without a private endpoint
     private: object  # ... and with one
     subresource: str  # private endpoint subresource (group id)
-    zone: str  # private DNS zone the endpoint registers in
 
 
 NETWORK = {
@@ -100,7 +95,6 @@ NETWORK = {
         True,
         False,
         "postgresqlServer",
-        "privatelink.postgres.database.azure.com",
     ),
     "mysql": Network(
         "azurerm_mysql_flexible_server.this",
@@ -108,7 +102,6 @@ NETWORK = {
         "Enabled",
         "Disabled",
         "mysqlServer",
-        "privatelink.mysql.database.azure.com",
     ),
     "sql_server": Network(
         "azurerm_mssql_server.this",
@@ -116,7 +109,6 @@ NETWORK = {
         True,
         False,
         "sqlServer",
-        "privatelink.database.windows.net",
     ),
     "key_vault": Network(
         "azurerm_key_vault.this",
@@ -124,7 +116,6 @@ NETWORK = {
         True,
         False,
         "vault",
-        "privatelink.vaultcore.azure.net",
     ),
     "redis": Network(
         "azurerm_managed_redis.this",
@@ -132,7 +123,6 @@ NETWORK = {
         "Enabled",
         "Disabled",
         "redisEnterprise",
-        "privatelink.redis.azure.net",
     ),
     "storage_blob": Network(
         "azurerm_storage_account.this",
@@ -140,7 +130,6 @@ NETWORK = {
         "Enabled",
         "Disabled",
         "blob",
-        "privatelink.blob.core.windows.net",
     ),
     "cosmosdb_mongodb": Network(
         "azurerm_cosmosdb_account.this",
@@ -148,9 +137,15 @@ NETWORK = {
         True,
         False,
         "MongoDB",
-        "privatelink.mongo.cosmos.azure.com",
     ),
 }
+
+
+def zone(module: str) -> str:
+    """The private DNS zone a module's private endpoint registers in (the service catalogue's)."""
+    return nimbus_answers.catalogue()[module]["private_dns_zone"]
+
+
 PRIVATE_ENDPOINT_VALUE = {
     "subnet_id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pe",
     "private_dns_zone_id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/zone",
@@ -498,7 +493,7 @@ def test_private_endpoint_only_in_private_mode_with_dns_zone_group(module):
     assert attr(group, "private_dns_zone_ids") == ["${var.private_endpoint.private_dns_zone_id}"]
     # The input is validated against the zone this service registers in.
     condition = named_blocks(module, "variable")["private_endpoint"]["validation"][0]["condition"]
-    assert network.zone.replace(".", "\\\\.") in condition
+    assert zone(module).replace(".", "\\\\.") in condition
 
 
 @pytest.mark.parametrize("module", sorted(NETWORK))
@@ -642,9 +637,9 @@ def caller(mode: str) -> str:
     calls = ['resource "azurerm_resource_group" "this" {\n  name     = "rg-my-app-dev"\n  location = "eastus"\n}\n']
     names = {"key_vault": "myappdevab12", "storage_blob": "myappdevab1b", "application_insights": "appi-my-app-dev"}
     for module in DATA_MODULES:
-        zone = NETWORK[module].zone if module in NETWORK else "privatelink.monitor.azure.com"
+        zone_name = zone(module) if module in NETWORK else "privatelink.monitor.azure.com"
         subnet_id = PRIVATE_ENDPOINT_VALUE["subnet_id"]
-        zone_id = PRIVATE_ENDPOINT_VALUE["private_dns_zone_id"].replace("zone", zone)
+        zone_id = PRIVATE_ENDPOINT_VALUE["private_dns_zone_id"].replace("zone", zone_name)
         endpoint = (
             "null"
             if mode == "public"
