@@ -301,12 +301,19 @@ def test_plan_flags_for_read_only_and_drift_plans(workdir, world):
     assert "-detailed-exitcode" in plan and "-lock=false" in plan
 
 
-def test_deployer_ip_is_passed_only_when_the_root_module_uses_it(workdir, world):
+def uses_deployer_ip(workdir: Path) -> None:
+    """What nimbus.json says for a project whose Key Vault sits behind its firewall (network = vnet)."""
+    config_file = workdir / "terraform" / "nimbus.json"
+    config = json.loads(config_file.read_text())
+    config["deployer_ip_variables"] = ["deployer_ip_ranges"]
+    config_file.write_text(json.dumps(config))
+
+
+def test_deployer_ip_is_passed_only_when_nimbus_json_says_the_root_module_uses_it(workdir, world):
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert "TF_VAR_deployer_ip_ranges" not in world.calls("terraform")[-1]["env"]
     assert world.calls("az") == []
-    uses = workdir / "terraform" / "zz_test_uses_deployer_ip.tf"
-    uses.write_text('output "deployer" {\n  value = var.deployer_ip_ranges\n}\n')
+    uses_deployer_ip(workdir)
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert json.loads(world.calls("terraform")[-1]["env"]["TF_VAR_deployer_ip_ranges"]) == [DEPLOYER_IP]
     assert world.calls("az") == [], "a new environment has no Key Vault to open"
@@ -314,9 +321,7 @@ def test_deployer_ip_is_passed_only_when_the_root_module_uses_it(workdir, world)
 
 def test_an_existing_key_vault_admits_the_deployer_before_terraform_refreshes(workdir, world):
     """vnet + Key Vault: Terraform reads the vault's secrets on refresh, before it could update the firewall."""
-    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
-        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
-    )
+    uses_deployer_ip(workdir)
     world.set_state(
         {
             "terraform": {

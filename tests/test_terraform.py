@@ -390,6 +390,16 @@ def test_exactly_the_selected_modules_are_rendered(rendered, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_nimbus_json_names_the_root_variables_gitops_fills_in(rendered, name):
+    """gitops.py never reads Terraform text: nimbus.json says which deployer variables the root module reads."""
+    terraform = rendered(name) / "terraform"
+    listed = json.loads((terraform / "nimbus.json").read_text())["deployer_ip_variables"]
+    texts = [path.read_text() for path in terraform.glob("*.tf") if path.name != "variables.tf"]
+    read = [name for name in ("deployer_ip_ranges",) if any(f"var.{name}" in text for text in texts)]
+    assert listed == read
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_offline_validate_and_fmt(rendered, name):
     """azurerm 5.x schema, module calls, references, sensitive outputs and `terraform fmt` (tests/tfcheck)."""
     assert check_terraform_dir(rendered(name) / "terraform") == []
