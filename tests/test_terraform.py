@@ -482,6 +482,21 @@ def test_modules_configure_no_provider_and_describe_and_validate_every_variable(
                 assert str(unwrap(body.get("description", ""))).strip(), f"{module}: output {output} has no description"
 
 
+def test_every_module_speaks_one_variable_dialect():
+    """The same conventions in every module folder: a variable is null only when its default says so, and
+    location and resource_group_name are checked by the same rule everywhere."""
+    shared: dict[str, set] = {"location": set(), "resource_group_name": set()}
+    folders = [path for path in sorted(TEMPLATE_MODULES.iterdir()) if path.is_dir()]
+    assert len(folders) == len(nimbus_answers.all_modules()) + len(HELPER_MODULES)
+    for folder in folders:
+        for variable, body in module_variables(folder).items():
+            if "default" not in body or unwrap(body["default"]) is not None:
+                assert unwrap(body.get("nullable")) is False, f"{folder.name}: variable {variable} needs nullable = false"
+            if variable in shared:
+                shared[variable].add(json.dumps(body["validation"], sort_keys=True))
+    assert all(len(rules) == 1 for rules in shared.values()), shared
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_network_mode_is_applied_to_every_service(rendered, name):
     """network = vnet: the app joins the network through a subnet delegated for its compute, every data service
