@@ -40,10 +40,13 @@ MODULES_DIR = ROOT / "template" / "terraform" / "modules"
 DATA_MODULES = [
     spec["module"] for field in ("database", "addons") for spec in nimbus_answers.services()[field].values() if spec["module"]
 ]
+# Modules every service module may call (plain folders, always rendered).
+SHARED_MODULES = ["private_endpoint", "diagnostic_setting"]
 DATABASES = [
     name for name, spec in nimbus_answers.catalogue().items() if spec.get("app_settings") == "database"
 ]
 FILES = ["terraform.tf", "variables.tf", "main.tf", "outputs.tf"]  # documented in terraform/modules/README.md
+OPTIONAL_FILES = ["locals.tf", "moved.tf"]  # where the module has locals, where a resource changed address
 
 # The interface agreed with the root module (docs/notes/terraform-interface.md).
 COMMON_VARIABLES = {
@@ -153,7 +156,10 @@ PRIVATE_ENDPOINT_VALUE = {
 
 
 def module_dir(module: str) -> Path:
-    """The templated folder: copier renders it (as <module>) only when nimbus.modules.<module> is true."""
+    """The templated folder: copier renders it (as <module>) only when nimbus.modules.<module> is true; the
+    shared modules (SHARED_MODULES) are plain folders, always rendered."""
+    if module in SHARED_MODULES:
+        return MODULES_DIR / module
     return MODULES_DIR / f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
 
 
@@ -203,6 +209,11 @@ def resources(module: str) -> dict[str, dict]:
         for rtype, named in block.items()
         for name, body in named.items()
     }
+
+
+def module_calls(module: str) -> dict[str, dict]:
+    """{name: body} of the module's calls of other modules."""
+    return named_blocks(module, "module")
 
 
 def locals_of(module: str) -> dict[str, str]:
@@ -357,7 +368,8 @@ def evaluate(module: str, expression, **variables):
 def test_module_is_a_known_module_in_its_flag_named_folder(module):
     assert module in nimbus_answers.all_modules()
     assert module_dir(module).is_dir(), f"{module_dir(module)} is missing"
-    assert sorted(path.name for path in module_dir(module).iterdir()) == sorted(FILES)
+    names = {path.name for path in module_dir(module).iterdir()}
+    assert set(FILES) <= names <= set(FILES + OPTIONAL_FILES)
 
 
 @pytest.mark.parametrize("module", DATA_MODULES)
@@ -476,24 +488,41 @@ def test_public_network_access_is_off_whenever_a_private_endpoint_is_set(module)
 
 
 @pytest.mark.parametrize("module", sorted(NETWORK))
-def test_private_endpoint_only_in_private_mode_with_dns_zone_group(module):
+def test_private_endpoint_only_in_private_mode_through_the_shared_module(module):
     network = NETWORK[module]
-    endpoints = {a: b for a, b in resources(module).items() if a.startswith("azurerm_private_endpoint.")}
-    assert list(endpoints) == ["azurerm_private_endpoint.this"]
-    endpoint = endpoints["azurerm_private_endpoint.this"]
-    assert evaluate(module, attr(endpoint, "count"), private_endpoint=PRIVATE_ENDPOINT_VALUE) == 1
-    assert evaluate(module, attr(endpoint, "count"), private_endpoint=None) == 0
-    assert attr(endpoint, "subnet_id") == "var.private_endpoint.subnet_id"
-    assert "var.name" in attr(endpoint, "name")
-    (connection,) = endpoint["private_service_connection"]
-    assert attr(connection, "subresource_names") == [network.subresource]
-    assert attr(connection, "is_manual_connection") is False
-    assert attr(connection, "private_connection_resource_id") == f"{network.resource}.id"
-    (group,) = endpoint["private_dns_zone_group"]
-    assert attr(group, "private_dns_zone_ids") == ["${var.private_endpoint.private_dns_zone_id}"]
+    assert not [address for address in resources(module) if address.startswith("azurerm_private_endpoint.")]
+    call = module_calls(module)["private_endpoint"]
+    assert attr(call, "source") == "../private_endpoint"
+    assert evaluate(module, attr(call, "count"), private_endpoint=PRIVATE_ENDPOINT_VALUE) == 1
+    assert evaluate(module, attr(call, "count"), private_endpoint=None) == 0
+    assert attr(call, "name") == "var.name"
+    assert attr(call, "subnet_id") == "var.private_endpoint.subnet_id"
+    assert attr(call, "private_dns_zone_id") == "var.private_endpoint.private_dns_zone_id"
+    assert attr(call, "subresource_name") == network.subresource
+    assert attr(call, "resource_id") == f"{network.resource}.id"
     # The input is validated against the zone this service registers in.
     condition = named_blocks(module, "variable")["private_endpoint"]["validation"][0]["condition"]
     assert zone(module).replace(".", "\\\\.") in condition
+
+
+def test_shared_private_endpoint_connects_automatically_and_registers_in_the_zone():
+    endpoint = resources("private_endpoint")["azurerm_private_endpoint.this"]
+    assert "var.name" in attr(endpoint, "name") and attr(endpoint, "subnet_id") == "var.subnet_id"
+    (connection,) = endpoint["private_service_connection"]
+    assert attr(connection, "subresource_names") == ["${var.subresource_name}"]
+    assert attr(connection, "is_manual_connection") is False
+    assert attr(connection, "private_connection_resource_id") == "var.resource_id"
+    (group,) = endpoint["private_dns_zone_group"]
+    assert attr(group, "private_dns_zone_ids") == ["${var.private_dns_zone_id}"]
+
+
+@pytest.mark.parametrize("module", [module for module in DATA_MODULES if module != "application_insights"])
+def test_resource_logs_go_to_the_workspace_through_the_shared_module(module):
+    assert not [address for address in resources(module) if address.startswith("azurerm_monitor_diagnostic_setting.")]
+    call = module_calls(module)["diagnostic_setting"]
+    assert attr(call, "source") == "../diagnostic_setting"
+    assert attr(call, "log_analytics_workspace_id") == "var.log_analytics_workspace_id"
+    assert "var.name" in attr(call, "name")
 
 
 @pytest.mark.parametrize("module", sorted(NETWORK))
@@ -620,7 +649,7 @@ def test_checkov_skips_give_a_reason(module):
 def plain_modules(tmp_path_factory) -> Path:
     """The module folders copied under their plain names, as copier renders them."""
     base = tmp_path_factory.mktemp("data-modules")
-    for module in DATA_MODULES:
+    for module in DATA_MODULES + SHARED_MODULES:
         shutil.copytree(module_dir(module), base / module)
     return base
 
