@@ -29,11 +29,9 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-import answers as nimbus_answers  # noqa: E402
-import migrations  # noqa: E402
-
-sys.path.pop(0)
+# Siblings are plain imports: hooks/extensions.py (`_import_own`) loads this module with hooks/ on sys.path.
+import answers as nimbus_answers
+import migrations
 
 MODULES_DIR = Path(__file__).resolve().parent.parent / "template" / "terraform" / "modules"
 RESOURCE = re.compile(r'^\s*resource\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)

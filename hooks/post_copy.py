@@ -17,8 +17,8 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 # The hooks' answers module, yaml and jinja2 are imported where an existing repository needs them: a fresh
-# copy (the common case) only runs git, and this task's start-up is part of every `copier copy`.
-sys.path.insert(0, str(Path(__file__).parent))
+# copy (the common case) only runs git, and this task's start-up is part of every `copier copy`. Run as a
+# script (copier's `_tasks`), hooks/ is sys.path[0], so `import answers` finds the sibling like everywhere else.
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
 SUFFIX = ".jinja"
