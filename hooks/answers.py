@@ -301,7 +301,9 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "resource_providers": resource_providers(answers, chosen),
         # root variables gitops.py fills with this machine's address (nimbus.json): a Key Vault behind its
         # firewall (network = vnet) admits the deployer to write the secrets
-        "deployer_ip_variables": ["deployer_ip_ranges"] if answers["network"] == "vnet" and "key_vault" in chosen else [],
+        "deployer_ip_variables": (
+            ["deployer_ip_ranges"] if answers["network"] == "vnet" and "key_vault" in chosen else []
+        ),
         "app_subnet_delegation": app_subnet_delegation(answers) if answers["network"] == "vnet" else None,
         # the compute service as flags, for workflows (never compare raw answers there)
         "app_service": answers["compute"] == "app_service",

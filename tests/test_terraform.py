@@ -56,7 +56,10 @@ HELPER_MODULES |= SHARED_MODULES
 # From the service catalogue (hooks/data/services.json): modules the root calls with its own arguments (no
 # data-service interface), and the services that get a private endpoint with network = vnet.
 SERVICE_MODULES = {
-    spec["module"] for field in ("database", "addons") for spec in nimbus_answers.services()[field].values() if spec["module"]
+    spec["module"]
+    for field in ("database", "addons")
+    for spec in nimbus_answers.services()[field].values()
+    if spec["module"]
 }
 ROOT_OWNED_MODULES = sorted(set(nimbus_answers.all_modules()) - SERVICE_MODULES | HELPER_MODULES)
 PRIVATE_ENDPOINT_MODULES = [
@@ -495,7 +498,7 @@ def test_every_module_speaks_one_variable_dialect():
     for folder in folders:
         for variable, body in module_variables(folder).items():
             if "default" not in body or unwrap(body["default"]) is not None:
-                assert unwrap(body.get("nullable")) is False, f"{folder.name}: variable {variable} needs nullable = false"
+                assert unwrap(body.get("nullable")) is False, f"{folder.name}: {variable} needs nullable = false"
             if variable in shared:
                 shared[variable].add(json.dumps(body["validation"], sort_keys=True))
     assert all(len(rules) == 1 for rules in shared.values()), shared

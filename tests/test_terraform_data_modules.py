@@ -38,7 +38,10 @@ from tfcheck import check_terraform_dir
 MODULES_DIR = ROOT / "template" / "terraform" / "modules"
 # The modules a `database` or `addons` answer brings in (hooks/data/services.json): they share one interface.
 DATA_MODULES = [
-    spec["module"] for field in ("database", "addons") for spec in nimbus_answers.services()[field].values() if spec["module"]
+    spec["module"]
+    for field in ("database", "addons")
+    for spec in nimbus_answers.services()[field].values()
+    if spec["module"]
 ]
 # Modules every service module may call (plain folders, always rendered).
 SHARED_MODULES = ["private_endpoint", "diagnostic_setting"]
