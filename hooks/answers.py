@@ -294,8 +294,13 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         # the catalogue entry of each module this project renders (main.tf, providers.tf, the modules README)
         "catalogue": {name: catalogue()[name] for name in chosen},
         # data services the root module calls with its one data-service block, and those with a private endpoint
-        "data_modules": [name for name in chosen if name in data and not catalogue()[name].get("own_root_block")],
-        "private_endpoint_modules": [name for name in chosen if catalogue()[name].get("private_dns_zone")],
+        # (in catalogue order, so that a rendered main.tf keeps its order when a service is added)
+        "data_modules": [
+            name for name in data if name in chosen and not catalogue()[name].get("own_root_block")
+        ],
+        "private_endpoint_modules": [
+            name for name, spec in catalogue().items() if name in chosen and spec.get("private_dns_zone")
+        ],
         # modules filling the app_settings `database` input (one of them at most is rendered)
         "database_modules": [name for name, spec in catalogue().items() if spec.get("app_settings") == "database"],
         "resource_providers": resource_providers(answers, chosen),
