@@ -287,5 +287,5 @@ def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
     assert "network -. private endpoint .- service_bus" in derived["diagram"]
     assert "lost with it: every queued message" in destroy_guard.describe_module("service_bus")
     previous = make(addons=["service_bus"])
-    assert nimbus_answers.removed_modules(previous, make()) == ["service_bus"]
+    assert destroy_guard.removed_modules(previous, make()) == ["service_bus"]
 

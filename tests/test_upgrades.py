@@ -24,7 +24,6 @@ from copier import run_recopy, run_update
 from copier.errors import UserMessageError
 from packaging.version import Version
 
-import answers as nimbus_answers
 import post_copy
 from conftest import ROOT, TEST_VERSION, git, render
 from matrix import make
@@ -46,7 +45,8 @@ from upgrade_support import (
     tree,
 )
 
-import migrations  # hooks/ is on sys.path (tests/conftest.py)
+import destroy_guard  # hooks/ is on sys.path (tests/conftest.py)
+import migrations
 
 COPIER = str(Path(sys.executable).parent / "copier")
 MODULES = Path("terraform") / "modules"
@@ -423,16 +423,16 @@ def test_recopy_is_guarded_too(history, tmp_path):
     ],
 )
 def test_removed_modules(before, after, removed):
-    assert nimbus_answers.removed_modules(make(**before), make(**after)) == removed
+    assert destroy_guard.removed_modules(make(**before), make(**after)) == removed
 
 
 def test_renaming_the_project_or_moving_region_replaces_everything():
     previous = make(project_name="shop", database="postgresql")
-    assert nimbus_answers.replaced_by(previous, make(project_name="shop2", database="postgresql")) == ["project_name"]
-    assert nimbus_answers.replaced_by(
+    assert destroy_guard.replaced_by(previous, make(project_name="shop2", database="postgresql")) == ["project_name"]
+    assert destroy_guard.replaced_by(
         previous, make(project_name="shop", azure_region="westeurope", database="postgresql")
     ) == ["azure_region"]
-    assert nimbus_answers.replaced_by(previous, dict(previous)) == []
+    assert destroy_guard.replaced_by(previous, dict(previous)) == []
 
 
 # --------------------------------------------------------------------------------------------------------
