@@ -266,6 +266,10 @@ def diagram(answers: dict[str, Any], modules: list[str]) -> str:
     return "\n".join(lines)
 
 
+# Root variables (template/terraform/variables.tf) behind the provenance tags; gitops.py passes them on every plan.
+PROVENANCE_VARIABLES = ("nimbus_actor", "nimbus_branch", "nimbus_commit")
+
+
 def app_subnet_delegation(answers: dict[str, Any]) -> str:
     """The service the app subnet is delegated to (network = vnet): App Service plans (and a containerised
     Function App on one) integrate through Microsoft.Web, Container Apps and Flex Consumption through Microsoft.App."""
@@ -304,11 +308,12 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         # modules filling the app_settings `database` input (one of them at most is rendered)
         "database_modules": [name for name, spec in catalogue().items() if spec.get("app_settings") == "database"],
         "resource_providers": resource_providers(answers, chosen),
-        # root variables gitops.py fills with this machine's address (nimbus.json): a Key Vault behind its
-        # firewall (network = vnet) admits the deployer to write the secrets
-        "deployer_ip_variables": (
-            ["deployer_ip_ranges"] if answers["network"] == "vnet" and "key_vault" in chosen else []
-        ),
+        # root variables gitops.py gives values (nimbus.json): the provenance tags always, this machine's address
+        # when a Key Vault sits behind its firewall (network = vnet) and must admit the deployer
+        "root_variables": [
+            *PROVENANCE_VARIABLES,
+            *(["deployer_ip_ranges"] if answers["network"] == "vnet" and "key_vault" in chosen else []),
+        ],
         "app_subnet_delegation": app_subnet_delegation(answers) if answers["network"] == "vnet" else None,
         # the compute service as flags, for workflows (never compare raw answers there)
         "app_service": answers["compute"] == "app_service",

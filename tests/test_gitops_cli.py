@@ -309,7 +309,7 @@ def uses_deployer_ip(workdir: Path) -> None:
     """What nimbus.json says for a project whose Key Vault sits behind its firewall (network = vnet)."""
     config_file = workdir / "terraform" / "nimbus.json"
     config = json.loads(config_file.read_text())
-    config["deployer_ip_variables"] = ["deployer_ip_ranges"]
+    config["root_variables"] = [*config["root_variables"], "deployer_ip_ranges"]
     config_file.write_text(json.dumps(config))
 
 

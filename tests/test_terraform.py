@@ -400,12 +400,21 @@ def test_exactly_the_selected_modules_are_rendered(rendered, name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_nimbus_json_names_the_root_variables_gitops_fills_in(rendered, name):
-    """gitops.py never reads Terraform text: nimbus.json says which deployer variables the root module reads."""
-    terraform = rendered(name) / "terraform"
-    listed = json.loads((terraform / "nimbus.json").read_text())["deployer_ip_variables"]
-    texts = [path.read_text() for path in terraform.glob("*.tf") if path.name != "variables.tf"]
-    read = [name for name in ("deployer_ip_ranges",) if any(f"var.{name}" in text for text in texts)]
-    assert listed == read
+    """gitops.py never reads Terraform text: nimbus.json lists exactly the variables it can fill that the root reads."""
+    project = rendered(name)
+    listed = json.loads((project / "terraform" / "nimbus.json").read_text())["root_variables"]
+    texts = [path.read_text() for path in (project / "terraform").glob("*.tf") if path.name != "variables.tf"]
+
+    def read(variable: str) -> bool:
+        return any(f"var.{variable}" in text for text in texts)
+
+    assert all(read(variable) for variable in listed)
+    if ANSWER_SETS[name]["gitops"]:
+        cli = (project / "scripts" / "gitops.py").read_text()
+        fillable = set()
+        for constant in ("PROVENANCE_VARIABLES", "DEPLOYER_IP_VARIABLES"):
+            fillable |= set(re.findall(r'"(\w+)"', re.search(rf"^{constant} = \((.*)\)$", cli, re.M).group(1)))
+        assert set(listed) == {variable for variable in fillable if read(variable)}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -449,7 +449,7 @@ def provenance_args(config: dict) -> list[str]:
 
 def used_variables() -> set[str]:
     """Root variables that the rendered root module reads and gitops.py fills in (nimbus.json says which)."""
-    return set(load_config().get("deployer_ip_variables", []))
+    return set(load_config().get("root_variables", []))
 
 
 def deployer_ip() -> str:
