@@ -22,7 +22,7 @@ def _import_own(*names: str) -> list:
     hooks/extensions.py; a plain `import answers` would hand the new version the old version's module (and its
     data files) from sys.modules. Each load imports fresh copies, then puts sys.modules back as it was.
     """
-    shared = ("answers", "compile_cache", "destroy_guard", "migrations", "post_copy")
+    shared = ("answers", "destroy_guard", "migrations", "post_copy")
     saved = {name: sys.modules.pop(name) for name in shared if name in sys.modules}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
@@ -34,7 +34,25 @@ def _import_own(*names: str) -> list:
         sys.modules.update(saved)
 
 
-answers, compile_cache, destroy_guard, post_copy = _import_own("answers", "compile_cache", "destroy_guard", "post_copy")
+answers, destroy_guard, post_copy = _import_own("answers", "destroy_guard", "post_copy")
+
+
+def compile_once(environment) -> None:
+    """Compile each Jinja source once per run: copier renders every path part of every file through
+    `from_string` (the same short sources, hundreds of times per copy). Compiling is pure, so the code is kept
+    in memory for the run (never on disk: no cache of executable code outlives the process)."""
+    compiled: dict[tuple, Any] = {}
+    compile_source = environment.compile
+
+    def compile(source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str):
+            return compile_source(source, name, filename, raw, defer_init)
+        key = (source, name, filename, defer_init)
+        if key not in compiled:
+            compiled[key] = compile_source(source, name, filename, raw, defer_init)
+        return compiled[key]
+
+    environment.compile = compile
 
 
 def keep_theirs_for(launch_dir: Path):
@@ -111,8 +129,7 @@ class NimbusExtension(ContextHook):
 
     def __init__(self, environment):
         super().__init__(environment)
-        # keeps rendering the fullest project cheap (tools/benchmark_render.py)
-        self.compile_cache = compile_cache.install(environment)
+        compile_once(environment)  # keeps rendering the fullest project cheap (tools/benchmark_render.py)
         environment.filters.update(
             {
                 "nimbus_check_project_name": answers.check_project_name,
@@ -146,9 +163,6 @@ class NimbusExtension(ContextHook):
         self.derived: dict[tuple, dict[str, Any]] = {}
 
     def hook(self, context: dict[str, Any]) -> None:
-        if str(context.get("_copier_phase")) == "tasks":
-            # every file is rendered: save what was compiled now rather than when the process exits
-            self.compile_cache.save()
         if "project_name" not in context or "network" not in context:
             return  # still asking questions: nothing to derive yet
         given = answers.answers_from(context)

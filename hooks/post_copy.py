@@ -17,7 +17,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 # The hooks' answers module, yaml and jinja2 are imported where an existing repository needs them: a fresh
-# copy (the common case) only runs git, and this task's start-up is part of every `copier copy`.
+# copy (the common case) only runs git, and this task's start-up is part of every `copier copy`. Those imports
+# run later than the module's own import (hooks/extensions.py loads it with `_import_own`, which restores
+# sys.path afterwards), so this module, alone among the hooks, keeps its folder on sys.path.
 sys.path.insert(0, str(Path(__file__).parent))
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"

@@ -313,13 +313,20 @@ def test_plan_flags_for_read_only_and_drift_plans(workdir, world):
     assert "-detailed-exitcode" in plan and "-lock=false" in plan
 
 
-def test_deployer_ip_is_passed_only_when_the_root_module_uses_it(workdir, world):
+def uses_deployer_ip(workdir: Path) -> None:
+    """What nimbus.json says for a project whose Key Vault sits behind its firewall (network = vnet)."""
+    config_file = workdir / "terraform" / "nimbus.json"
+    config = json.loads(config_file.read_text())
+    config["root_variables"] = [*config["root_variables"], "deployer_ip_ranges"]
+    config_file.write_text(json.dumps(config))
+
+
+def test_deployer_ip_is_passed_only_when_nimbus_json_says_the_root_module_uses_it(workdir, world):
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert "TF_VAR_deployer_ip_ranges" not in world.calls("terraform")[-1]["env"]
     firewall = [argv for argv in world.argvs("az") if argv[0] == "keyvault"]
     assert firewall == []
-    uses = workdir / "terraform" / "zz_test_uses_deployer_ip.tf"
-    uses.write_text('output "deployer" {\n  value = var.deployer_ip_ranges\n}\n')
+    uses_deployer_ip(workdir)
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert json.loads(world.calls("terraform")[-1]["env"]["TF_VAR_deployer_ip_ranges"]) == [DEPLOYER_IP]
     firewall = [argv for argv in world.argvs("az") if argv[0] == "keyvault"]
@@ -357,9 +364,7 @@ def vault_rules(world: FakeWorld) -> list[str]:
 def test_a_run_admits_the_deployer_to_the_key_vault_only_while_it_lasts(workdir, world, command):
     """vnet + Key Vault: Terraform reads the vault's secrets on refresh, so this machine is admitted first, and the
     firewall is back as it was when the run ends: a pull-request or drift plan leaves nothing behind."""
-    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
-        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
-    )
+    uses_deployer_ip(workdir)
     vault_world(world, ["198.51.100.9/32"])  # an address the team allowed by hand stays
     assert run_cli(workdir, world, *command, ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
     steps = firewall_steps(world)
@@ -377,9 +382,7 @@ def test_a_run_admits_the_deployer_to_the_key_vault_only_while_it_lasts(workdir,
 
 
 def test_the_key_vault_firewall_is_restored_when_terraform_fails(workdir, world):
-    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
-        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
-    )
+    uses_deployer_ip(workdir)
     vault_world(world, [], fail_plan=True)
     result = run_cli(workdir, world, "plan", "alice", "--no-lock", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert result.returncode == 1
@@ -388,9 +391,7 @@ def test_the_key_vault_firewall_is_restored_when_terraform_fails(workdir, world)
 
 
 def test_an_address_already_allowed_is_neither_added_nor_removed(workdir, world):
-    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
-        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
-    )
+    uses_deployer_ip(workdir)
     vault_world(world, [f"{DEPLOYER_IP}/32"])
     assert run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION).returncode == 0
     assert [step for step in firewall_steps(world) if step[0] == "az"] == [
@@ -1383,9 +1384,7 @@ def test_the_cli_derives_the_resource_group_naming_tf_creates(project, world, br
 
 
 def test_a_malformed_deployer_address_list_is_one_line(workdir, world):
-    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
-        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
-    )
+    uses_deployer_ip(workdir)
     result = run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, TF_VAR_deployer_ip_ranges="1.2")
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert "TF_VAR_deployer_ip_ranges '1.2'" in result.stderr.strip().splitlines()[-1]

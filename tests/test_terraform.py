@@ -48,24 +48,21 @@ needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform bin
 # Modules owned by the root module's author; app_settings is a helper every project has (it creates nothing,
 # so it is not one of nimbus.module_list's services).
 HELPER_MODULES = {"app_settings"}
-ROOT_OWNED_MODULES = [
-    "app_service",
-    "container_apps",
-    "functions",
-    "network",
-    "container_registry",
-    "log_analytics",
-    "app_settings",
-]
-COMPUTE_MODULES = ["app_service", "container_apps", "functions"]
+# Modules the service modules call (one private endpoint, one diagnostic setting): always rendered, not called
+# by the root.
+SHARED_MODULES = {"private_endpoint", "diagnostic_setting"}
+HELPER_MODULES |= SHARED_MODULES
+# From the service catalogue (hooks/data/services.json): modules the root calls with its own arguments (no
+# data-service interface), and the services that get a private endpoint with network = vnet.
+SERVICE_MODULES = {
+    spec["module"]
+    for field in ("database", "addons")
+    for spec in nimbus_answers.services()[field].values()
+    if spec["module"]
+}
+ROOT_OWNED_MODULES = sorted(set(nimbus_answers.all_modules()) - SERVICE_MODULES | HELPER_MODULES)
 PRIVATE_ENDPOINT_MODULES = [
-    "postgresql",
-    "mysql",
-    "sql_server",
-    "key_vault",
-    "redis",
-    "storage_blob",
-    "cosmosdb_mongodb",
+    name for name, spec in nimbus_answers.catalogue().items() if spec.get("private_dns_zone")
 ]
 TAGS = {"environment", "project", "managed-by", "nimbus-version", "created-by"}
 # The resource group alone also says from which branch and commit the environment was last applied.
@@ -451,7 +448,26 @@ def test_exactly_the_selected_modules_are_rendered(rendered, name):
     assert set(rendered_modules(project)) == expected
     # ... and the root module calls each of them once.
     sources = [str(unwrap(call["source"])) for call in root_module_calls(project).values()]
-    assert sorted(sources) == sorted(f"./modules/{module}" for module in expected)
+    assert sorted(sources) == sorted(f"./modules/{module}" for module in expected - SHARED_MODULES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nimbus_json_names_the_root_variables_gitops_fills_in(rendered, name):
+    """gitops.py never reads Terraform text: nimbus.json lists exactly the variables it can fill that the root reads."""
+    project = rendered(name)
+    listed = json.loads((project / "terraform" / "nimbus.json").read_text())["root_variables"]
+    texts = [path.read_text() for path in (project / "terraform").glob("*.tf") if path.name != "variables.tf"]
+
+    def read(variable: str) -> bool:
+        return any(f"var.{variable}" in text for text in texts)
+
+    assert all(read(variable) for variable in listed)
+    if ANSWER_SETS[name]["gitops"]:
+        cli = (project / "scripts" / "gitops.py").read_text()
+        fillable = set()
+        for constant in ("PROVENANCE_VARIABLES", "DEPLOYER_IP_VARIABLES"):
+            fillable |= set(re.findall(r'"(\w+)"', re.search(rf"^{constant} = \((.*)\)$", cli, re.M).group(1)))
+        assert set(listed) == {variable for variable in fillable if read(variable)}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -540,6 +556,83 @@ def test_modules_configure_no_provider_and_describe_and_validate_every_variable(
                 assert body.get("validation"), f"{module}: variable {variable} has no validation"
             for output, body in blocks(data, "output"):
                 assert str(unwrap(body.get("description", ""))).strip(), f"{module}: output {output} has no description"
+
+
+def test_every_module_speaks_one_variable_dialect():
+    """The same conventions in every module folder: a variable is null only when its default says so,
+    location and resource_group_name are checked by the same rule everywhere, locals live in locals.tf."""
+    shared: dict[str, set] = {"location": set(), "resource_group_name": set()}
+    folders = [path for path in sorted(TEMPLATE_MODULES.iterdir()) if path.is_dir()]
+    assert len(folders) == len(nimbus_answers.all_modules()) + len(HELPER_MODULES)
+    for folder in folders:
+        for variable, body in module_variables(folder).items():
+            if "default" not in body or unwrap(body["default"]) is not None:
+                assert unwrap(body.get("nullable")) is False, f"{folder.name}: {variable} needs nullable = false"
+            if variable in shared:
+                shared[variable].add(json.dumps(body["validation"], sort_keys=True))
+    assert all(len(rules) == 1 for rules in shared.values()), shared
+    # Locals live in locals.tf (app_settings only computes values: its main.tf is its locals).
+    for folder in folders:
+        for path in tf_files(folder):
+            if path.name != "locals.tf" and folder.name != "app_settings":
+                assert "locals" not in parse(path), f"{folder.name}/{path.name}: locals belong in locals.tf"
+
+
+def released_module_files() -> dict[tuple[str, str], dict[str, str]]:
+    """{(version, module): {file name: text}} of the .tf files of every module folder of every release."""
+    from upgrade_support import releases, require_commit
+
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for version, commit in releases().items():
+        if commit is None:
+            continue
+        require_commit(commit, version)
+        listing = subprocess.run(
+            ["git", "ls-tree", "-r", "--name-only", commit, "--", "template/terraform/modules"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.splitlines()
+        for path in listing:
+            parts = path.split("/")
+            if len(parts) != 5 or not parts[4].endswith(".tf"):
+                continue
+            module = re.sub(r"{%.*?%}", "", parts[3])
+            text = subprocess.run(
+                ["git", "show", f"{commit}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
+            found.setdefault((version, module), {})[parts[4]] = text
+    return found
+
+
+def test_moved_blocks_cover_every_address_a_release_declared():
+    """A resource a released module declared keeps its address, or the module's moved blocks take it to where it
+    lives now (a shared module's resource): an environment created by any release is moved in its state, never
+    destroyed and created again, by `terraform apply` of this version."""
+    checked = 0
+    for (version, module), files in released_module_files().items():
+        folder = TEMPLATE_MODULES / module_dir_name(module)
+        assert folder.is_dir(), f"module {module} of release {version} is gone: a root moved block must say where"
+        now = {path.name: parse(path) for path in tf_files(folder)}
+        declared = {f"{kind}.{name}" for data in now.values() for kind, name, _ in blocks(data, "resource")}
+        calls = {label: body for data in now.values() for label, body in blocks(data, "module")}
+        moves = {
+            unwrap(move["from"]): unwrap(move["to"]) for data in now.values() for move in data.get("moved", [])
+        }
+        for text in files.values():
+            for kind, name, body in blocks(_parse(text), "resource"):
+                address = f"{kind}.{name}"
+                checked += 1
+                if address in declared:
+                    continue
+                source = address + ("[0]" if "count" in body else "")
+                assert source in moves, f"{version} {module}: {source} has no moved block"
+                target = re.fullmatch(r"module\.(\w+)(\[0\])?\.(\w+\.\w+)", moves[source])
+                assert target, f"{module}: moved {source} to {moves[source]}, not into a module call"
+                call = calls[target.group(1)]
+                assert bool(target.group(2)) == ("count" in call), f"{module}: {moves[source]} and the call's count"
+                callee = (folder / unwrap(call["source"])).resolve()
+                inside = {f"{k}.{n}" for path in tf_files(callee) for k, n, _ in blocks(parse(path), "resource")}
+                assert target.group(3) in inside, f"{module}: {callee.name} declares no {target.group(3)}"
+    assert checked > 0
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -24,7 +24,6 @@ from copier import run_recopy, run_update
 from copier.errors import UserMessageError
 from packaging.version import Version
 
-import answers as nimbus_answers
 import post_copy
 from conftest import ROOT, TEST_VERSION, git, render
 from matrix import make
@@ -46,7 +45,8 @@ from upgrade_support import (
     tree,
 )
 
-import migrations  # hooks/ is on sys.path (tests/conftest.py)
+import destroy_guard  # hooks/ is on sys.path (tests/conftest.py)
+import migrations
 
 COPIER = str(Path(sys.executable).parent / "copier")
 MODULES = Path("terraform") / "modules"
@@ -506,11 +506,11 @@ def test_identity_answers_of_an_older_project_are_no_change():
     """A 0.2.0 project has no token and no scheme recorded: getting scheme 1 and a token is not a change; changing
     them afterwards is."""
     legacy = make(project_name="shop")
-    assert nimbus_answers.orphaned_by(legacy, {**legacy, "repository_token": "abc123", "naming_scheme": "1"}) == []
+    assert destroy_guard.orphaned_by(legacy, {**legacy, "repository_token": "abc123", "naming_scheme": "1"}) == []
     current = {**legacy, "repository_token": "abc123", "naming_scheme": "1"}
-    (line,) = nimbus_answers.orphaned_by(current, {**current, "repository_token": "xyz789"})
+    (line,) = destroy_guard.orphaned_by(current, {**current, "repository_token": "xyz789"})
     assert line.startswith("repository_token: abc123 -> xyz789") and "unmanaged" in line
-    (line,) = nimbus_answers.orphaned_by(legacy, {**legacy, "repository_token": "abc123", "naming_scheme": "2"})
+    (line,) = destroy_guard.orphaned_by(legacy, {**legacy, "repository_token": "abc123", "naming_scheme": "2"})
     assert line.startswith("naming_scheme: 1 -> 2")
 
 
@@ -531,16 +531,16 @@ def test_refs_prefix_is_refused():
     ],
 )
 def test_removed_modules(before, after, removed):
-    assert nimbus_answers.removed_modules(make(**before), make(**after)) == removed
+    assert destroy_guard.removed_modules(make(**before), make(**after)) == removed
 
 
 def test_renaming_the_project_or_moving_region_replaces_everything():
     previous = make(project_name="shop", database="postgresql")
-    assert nimbus_answers.replaced_by(previous, make(project_name="shop2", database="postgresql")) == ["project_name"]
-    assert nimbus_answers.replaced_by(
+    assert destroy_guard.replaced_by(previous, make(project_name="shop2", database="postgresql")) == ["project_name"]
+    assert destroy_guard.replaced_by(
         previous, make(project_name="shop", azure_region="westeurope", database="postgresql")
     ) == ["azure_region"]
-    assert nimbus_answers.replaced_by(previous, dict(previous)) == []
+    assert destroy_guard.replaced_by(previous, dict(previous)) == []
 
 
 # --------------------------------------------------------------------------------------------------------

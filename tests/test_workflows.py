@@ -41,6 +41,8 @@ PINNED = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@v\d+\.\
 # answer set per signature lints the workflows of every configuration.
 SIGNATURE_ANSWERS = {"compute", "env_branch_prefix"}
 SIGNATURE_DERIVED = {"runtime_family", "java_build_tool", "container_registry", "runtime_version"}
+# Flags derived from compute and the runtime family (answers.derive), which the signature holds already.
+SIGNATURE_DERIVED |= {"app_service", "container_apps", "functions", "flex_consumption", "docker"}
 # Combinations of compute and runtime family the shared answer sets do not render with gitops.
 EXTRA_SETS = {
     "extra-functions-dotnet": make(compute="functions", runtime="dotnet"),
@@ -110,6 +112,15 @@ def test_templates_read_only_the_signature():
         }
         assert attributes <= SIGNATURE_DERIVED, (path.name, attributes)
     assert not list((GITHUB_TEMPLATE / "actions").rglob("*.jinja")), "the composite action is copied verbatim"
+
+
+def test_jobs_take_the_github_environment_from_gitops_env():
+    """`gitops.py env --github-output` says which GitHub environment a run uses; no workflow recomputes it."""
+    for name in WORKFLOWS:
+        text = (GITHUB_TEMPLATE / "workflows" / f"{name}.jinja").read_text(encoding="utf-8")
+        assert "nimbus-protected" not in text and "'nimbus'" not in text, name
+    text = (GITHUB_TEMPLATE / "workflows" / "environment.yml.jinja").read_text(encoding="utf-8")
+    assert text.count("${{ needs.resolve.outputs.github_environment }}") == 2, "infrastructure and deploy"
 
 
 def test_no_gitops_project_has_no_workflows_and_no_script(rendered):

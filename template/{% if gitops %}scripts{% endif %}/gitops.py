@@ -469,17 +469,8 @@ def provenance_args(config: dict) -> list[str]:
 
 
 def used_variables() -> set[str]:
-    """Variables the root module declares AND reads somewhere other than in their own `variable` block (a
-    validation condition reading var.<name> is not a use)."""
-    texts = [path.read_text(encoding="utf-8") for path in TERRAFORM_DIR.glob("*.tf")]
-    used = set()
-    for text in texts:
-        for block in re.finditer(r'^variable\s+"([^"]+)"\s*\{.*?^\}', text, re.MULTILINE | re.DOTALL):
-            name, reference = block.group(1), re.compile(rf"\bvar\.{re.escape(block.group(1))}\b")
-            everywhere = sum(len(reference.findall(other)) for other in texts)
-            if everywhere > len(reference.findall(block.group(0))):
-                used.add(name)
-    return used
+    """Root variables that the rendered root module reads and gitops.py fills in (nimbus.json says which)."""
+    return set(load_config().get("root_variables", []))
 
 
 def deployer_ip() -> str:

@@ -1,7 +1,3 @@
-locals {
-  workload_profile_name = "Consumption"
-}
-
 resource "azurerm_container_app_environment" "this" {
   name                = var.environment_name
   location            = var.location

@@ -4,6 +4,7 @@
 
 variable "name" {
   type        = string
+  nullable    = false
   description = "Name of the Azure Managed Redis instance (globally unique: it becomes <name>.<region>.redis.azure.net)."
 
   validation {
@@ -14,6 +15,7 @@ variable "name" {
 
 variable "location" {
   type        = string
+  nullable    = false
   description = "Azure region short name (for example eastus)."
 
   validation {
@@ -24,6 +26,7 @@ variable "location" {
 
 variable "resource_group_name" {
   type        = string
+  nullable    = false
   description = "Name of the existing resource group the instance is created in."
 
   validation {
@@ -34,6 +37,7 @@ variable "resource_group_name" {
 
 variable "tags" {
   type        = map(string)
+  nullable    = false
   description = "Tags applied to every resource this module creates."
   default     = {}
 
@@ -45,6 +49,7 @@ variable "tags" {
 
 variable "app_principal_id" {
   type        = string
+  nullable    = false
   description = "Object (principal) id of the app's user-assigned identity; it gets a data access policy assignment (the default access policy) so the app authenticates with Entra ID."
 
   validation {
@@ -72,6 +77,7 @@ variable "private_endpoint" {
 
 variable "log_analytics_workspace_id" {
   type        = string
+  nullable    = false
   description = "Resource id of the environment's Log Analytics workspace; the database's connection audit log is sent there."
 
   validation {
@@ -86,6 +92,7 @@ variable "log_analytics_workspace_id" {
 
 variable "sku_name" {
   type        = string
+  nullable    = false
   description = "Azure Managed Redis SKU. Balanced_B0 (0.5 GB) is the smallest and cheapest."
   default     = "Balanced_B0"
 
@@ -97,6 +104,7 @@ variable "sku_name" {
 
 variable "high_availability_enabled" {
   type        = bool
+  nullable    = false
   description = "Replicate the data to a second node. Off by default: it doubles the price, and a per-branch cache has no availability SLA to keep. Changing it re-creates the instance."
   default     = false
 
@@ -108,6 +116,7 @@ variable "high_availability_enabled" {
 
 variable "clustering_policy" {
   type        = string
+  nullable    = false
   description = "EnterpriseCluster (default) exposes a single endpoint that every Redis client library supports; OSSCluster is faster but needs a cluster-aware client. Changing it re-creates the database (data is lost)."
   default     = "EnterpriseCluster"
 
@@ -119,6 +128,7 @@ variable "clustering_policy" {
 
 variable "access_keys_authentication_enabled" {
   type        = bool
+  nullable    = false
   description = "Also accept the database access keys (output access_key). Off by default: the app authenticates with its managed identity (Entra ID), which needs the Entra ID extension of its Redis client library. Turn on for clients that only support a password."
   default     = false
 
