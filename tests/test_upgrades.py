@@ -514,11 +514,6 @@ def test_identity_answers_of_an_older_project_are_no_change():
     assert line.startswith("naming_scheme: 1 -> 2")
 
 
-def test_refs_prefix_is_refused():
-    assert "not starting with 'refs/'" in nimbus_answers.check_env_branch_prefix("refs/heads/env-")
-    assert nimbus_answers.check_env_branch_prefix("env/") == ""
-
-
 @pytest.mark.parametrize(
     "before, after, removed",
     [
