@@ -302,13 +302,15 @@ class Reader:
                 if merged:
                     return merged
         m = re.fullmatch(r"(?:(\w+)\.)?(\w+)", expr)
-        if m and not FORMAT_VALIDATOR.search(m.group(2)):
-            directory = self.package_dir(file, m.group(1))
-            _, body = self.find_func(directory, m.group(2))
+        if m:
+            try:
+                _, body = self.find_func(self.package_dir(file, m.group(1)), m.group(2))
+            except Unresolved:
+                body = ""
             patterns = re.findall(r"regexp\.MustCompile\((`[^`]*`|\"(?:[^\"\\]|\\.)*\")\)\.MatchString", body)
             if len(patterns) == 1:
                 return {"pattern": go_string(patterns[0])}
-        if m and FORMAT_VALIDATOR.search(m.group(2)) or FORMAT_VALIDATOR.search(expr.split("(")[0]):
+        if FORMAT_VALIDATOR.search(expr.split("(")[0]):
             return {}
         raise Unresolved(f"validator {expr[:100]}")
 
