@@ -221,7 +221,7 @@ class Reader:
         raise Unresolved(f"no func {name} in {directory}")
 
     def constant(self, directory: str, name: str):
-        pattern = re.compile(rf"^\s*{name}\s+(?:\w+\s+)?=\s*(.+)$", re.MULTILINE)
+        pattern = re.compile(rf"^\s*(?:const\s+)?{name}\s+(?:\w+\s+)?=\s*(.+)$", re.MULTILINE)
         for file in self.tree.dir_files(directory):
             m = pattern.search(self.tree.read(file))
             if m:
@@ -307,9 +307,9 @@ class Reader:
                 _, body = self.find_func(self.package_dir(file, m.group(1)), m.group(2))
             except Unresolved:
                 body = ""
-            patterns = re.findall(r"regexp\.MustCompile\((`[^`]*`|\"(?:[^\"\\]|\\.)*\")\)\.MatchString", body)
-            if len(patterns) == 1:
-                return {"pattern": go_string(patterns[0])}
+            patterns = re.findall(r"(!?)regexp\.MustCompile\((`[^`]*`|\"(?:[^\"\\]|\\.)*\")\)\.MatchString", body)
+            if len(patterns) == 1:  # `if !re.MatchString(v) {error}`: must match; without `!`: must not match
+                return {"pattern" if patterns[0][0] else "forbidden_pattern": go_string(patterns[0][1])}
         if FORMAT_VALIDATOR.search(expr.split("(")[0]):
             return {}
         raise Unresolved(f"validator {expr[:100]}")
@@ -420,10 +420,10 @@ def resource_providers(tree: Tree) -> list[str]:
     return sorted(set(re.findall(r'^\s*"([\w.]+)":\s*\{\}', tree.read("internal/resourceproviders/required.go"), re.M)))
 
 
-def build(git_dir: Path, tag: str) -> dict:
+def build(git_dir: Path, tag: str, types: list[str] | None = None) -> dict:
     tree = Tree(git_dir, tag)
     reader = Reader(tree)
-    types = sorted(t for t in scan_template() if not t.startswith("data."))
+    types = sorted(t for t in (types or scan_template()) if not t.startswith("data."))
     resources = {}
     for type_name in types:
         try:

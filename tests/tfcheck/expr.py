@@ -164,6 +164,8 @@ class _Parser:
             return ("lit", value)
         if kind == "str":
             parts = [p if isinstance(p, str) else _Parser(tokenize(p[1])).parse() for p in value]
+            if all(isinstance(p, str) for p in parts):
+                return ("lit", "".join(parts))
             return ("tmpl", parts)
         if kind == "op" and value == "(":
             node = self.conditional()

@@ -164,9 +164,21 @@ def allowed(rule: dict, value, prefix: str = "") -> str | None:
     if prefix + "at_most" in rule and number and value > rule[prefix + "at_most"]:
         return f"{value!r} is above {rule[prefix + 'at_most']}"
     pattern = rule.get(prefix + "pattern")
-    if pattern is not None and isinstance(value, str) and not re.search(pattern, value):  # Go's MatchString
+    if pattern is not None and isinstance(value, str) and _go_regex(pattern) and not _go_regex(pattern).search(value):
         return f"{value!r} does not match the provider's pattern {pattern}"
+    forbidden = rule.get(prefix + "forbidden_pattern")
+    if forbidden is not None and isinstance(value, str) and _go_regex(forbidden) and _go_regex(forbidden).search(value):
+        return f"{value!r} matches the provider's forbidden pattern {forbidden}"
     return None
+
+
+@cache
+def _go_regex(pattern: str):
+    """A Go (RE2) pattern as a Python one, searched like Go's MatchString; None when Python cannot read it."""
+    try:
+        return re.compile(pattern.replace(r"\z", r"\Z"))
+    except re.error:
+        return None
 
 
 def probes(rule: dict, prefix: str, seeds: list) -> list:
@@ -195,7 +207,7 @@ def probes(rule: dict, prefix: str, seeds: list) -> list:
     return unique
 
 
-VALUE_KEYS = ("one_of", "between", "at_least", "at_most", "pattern")
+VALUE_KEYS = ("one_of", "between", "at_least", "at_most", "pattern", "forbidden_pattern")
 
 
 def has_value_rule(rule: dict, prefix: str = "") -> bool:
@@ -360,15 +372,18 @@ class RuleChecker:
                 for leaf in found:
                     self._check_value(attr, path, leaf, rule, variables, env, where, report)
             block_path = instance[-1][0] + "." if instance else ""
+            judged = set()
             for path, rule in rules.items():
                 if not path.startswith(block_path) or "." in path[len(block_path) :]:
                     continue
                 for kind, label in (("exactly_one_of", "ExactlyOneOf"), ("at_least_one_of", "AtLeastOneOf")):
                     members = rule.get(kind)
-                    if not members or rule.get("_seen_" + kind):
+                    if not members or (kind, tuple(members)) in judged:
                         continue
+                    judged.add((kind, tuple(members)))  # every member carries the same list: judge it once
                     states = [lookup(instance, m) for m in members]
-                    line = table[path][1].line if path in table else (blocks[instance].line if instance else block.line)
+                    written = [table[_plain(m)][1].line for m in members if _plain(m) in table]
+                    line = min(written) if written else (blocks[instance].line if instance else block.line)
                     names = ", ".join(_plain(m) for m in members)
                     if all(st is NULL for st in states):
                         report(line, f"azurerm requires one of {names} ({label}); none is set")
