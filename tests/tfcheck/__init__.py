@@ -20,7 +20,7 @@ terraform 1.11 itself (tests/data/terraform_fmt_fixtures.json).
 """
 
 from .check import check_terraform_dir, module_dirs
-from .fmt import check_fmt, check_fmt_text, format_source
+from .fmt import check_fmt
 from .lexer import LexError, tokenize
 from .parser import ParseError, parse_text
 from .schema import Schema, load_schema
@@ -30,9 +30,7 @@ __all__ = [
     "ParseError",
     "Schema",
     "check_fmt",
-    "check_fmt_text",
     "check_terraform_dir",
-    "format_source",
     "load_schema",
     "module_dirs",
     "parse_text",
