@@ -21,9 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import lexer as L
 from .fmt import check_fmt
-from .parser import NOT_LITERAL, Attribute, Block, ParseError, Ref, parse_tokens
+from .hcl import NOT_LITERAL, Attribute, Block, ParseError, Ref, parse_cached
 from .schema import REFRESH_HINT, Schema, load_schema
 
 RESOURCE_META_ATTRS = {"count", "for_each", "depends_on", "provider"}
@@ -66,10 +65,8 @@ def parse_file(text: str) -> ParsedFile:
     hit = _CACHE.get(key)
     if hit is None:
         try:
-            tokens = L.tokenize(text)
-            body = parse_tokens(tokens, "")
-            hit = ParsedFile(body, None, [])
-        except (L.LexError, ParseError) as e:
+            hit = ParsedFile(parse_cached(text), None, [])
+        except ParseError as e:
             hit = ParsedFile(None, (e.line, e.msg), [])
         _CACHE[key] = hit
     return hit

@@ -19,18 +19,14 @@ Each problem is `path:line: address: message`.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import hcl2
-from hcl2.rules.base import AttributeRule, BlockRule
-
 from . import expr as X
+from .hcl import Block, ParseError, parse_cached
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "azurerm_provider_rules.json"
 
@@ -43,50 +39,9 @@ def load_rules(path: Path = RULES_FILE) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-# -- a small model over python-hcl2's rule tree (it keeps line numbers, its dict output does not) ----------------
-@dataclass
-class Attr:
-    name: str
-    expr: object  # an hcl2 expression rule
-    line: int
-
-
-@dataclass
-class Block:
-    type: str
-    labels: list
-    line: int
-    attrs: dict = field(default_factory=dict)
-    blocks: list = field(default_factory=list)
-
-
-def _unquote(text: str) -> str:
-    return json.loads(text) if text.startswith('"') else text
-
-
-def _body(rule, block: Block) -> None:
-    for child in rule.children:
-        if isinstance(child, AttributeRule):
-            name = child.identifier.serialize()
-            block.attrs[name] = Attr(name, child.expression, child._meta.line)
-        elif isinstance(child, BlockRule):
-            names = [_unquote(str(label.serialize())) for label in child.labels]
-            inner = Block(names[0], names[1:], child._meta.line)
-            _body(child.body, inner)
-            block.blocks.append(inner)
-
-
-_PARSED: dict[str, Block] = {}
-
-
 def parse_hcl(text: str) -> Block:
-    """The file as a Block of type 'file' (cached by content: rendered projects share most files)."""
-    key = hashlib.sha1(text.encode("utf-8")).hexdigest()
-    if key not in _PARSED:
-        root = Block("file", [], 1)
-        _body(hcl2.parses(text).body, root)
-        _PARSED[key] = root
-    return _PARSED[key]
+    """The file's top level (python-hcl2 via tfcheck.hcl, shared with the schema check: one parse per content)."""
+    return parse_cached(text)
 
 
 # -- values ---------------------------------------------------------------------------------------------------------
@@ -232,8 +187,8 @@ class RuleChecker:
                 rel = str(path)
             try:
                 files.append((rel, parse_hcl(path.read_text(encoding="utf-8"))))
-            except Exception as e:  # noqa: BLE001 - python-hcl2 raises lark's errors
-                self.err(rel, getattr(e, "line", 1), "syntax", str(e).splitlines()[0])
+            except ParseError as e:
+                self.err(rel, e.line, "syntax", e.msg)
         variables = {b.labels[0]: (b, rel) for rel, f in files for b in f.blocks if b.type == "variable" and b.labels}
         for rel, f in files:
             for block in f.blocks:
