@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -150,8 +151,9 @@ def test_java_image_packages_the_jar_the_build_job_picked(rendered, tmp_path):
     """Run the workflow's packaging step on a Maven layout: the Dockerfile's COPY source is the executable jar."""
     project = rendered("fullest")  # Spring on Container Apps, built with Gradle
     workflow = yaml.safe_load((project / ".github" / "workflows" / "environment.yml").read_text())
-    (step,) = [s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "Package the executable jar"]
+    (step,) = [s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "Pick the executable jar"]
     workspace = tmp_path / "workspace"
+    shutil.copytree(project / ".github", workspace / ".github")  # the step runs the project's build script
     (workspace / "build" / "libs").mkdir(parents=True)
     (workspace / "build" / "libs" / "shop-1.0.jar").write_bytes(b"x" * 5000)  # the executable (fat) jar
     (workspace / "build" / "libs" / "shop-1.0-plain.jar").write_bytes(b"x" * 100)
@@ -169,12 +171,11 @@ def test_function_app_packaging_step_finds_the_staged_app_of_a_gradle_build(rend
     staged = tmp_path / "build" / "azure-functions" / "shop-fn"
     staged.mkdir(parents=True)
     (staged / "host.json").write_text("{}")
-    environment = {**os.environ, "GITHUB_WORKSPACE": str(tmp_path)}
+    runner_temp = tmp_path / "runner-temp"
+    environment = {**os.environ, "GITHUB_WORKSPACE": str(tmp_path), "RUNNER_TEMP": str(runner_temp)}
     subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, check=True, env=environment)
-    assert (
-        "host.json"
-        in subprocess.run(["unzip", "-l", "dist/app.zip"], cwd=tmp_path, capture_output=True, text=True).stdout
-    )
+    listing = subprocess.run(["unzip", "-l", runner_temp / "package" / "app.zip"], capture_output=True, text=True)
+    assert "host.json" in listing.stdout
 
 
 @pytest.mark.parametrize("name", ["fullest", "no-gitops"])

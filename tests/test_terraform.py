@@ -69,7 +69,9 @@ PRIVATE_ENDPOINT_MODULES = [
     "storage_blob",
     "cosmosdb_mongodb",
 ]
-TAGS = {"environment", "project", "managed-by", "nimbus-version"}
+TAGS = {"environment", "project", "managed-by", "nimbus-version", "created-by"}
+# The resource group alone also says from which branch and commit the environment was last applied.
+GROUP_TAGS = {"last-applied-branch", "last-applied-commit"}
 
 # -------------------------------------------------------------------------------------------------------------
 # Azure naming rules, per key of naming.tf's name_patterns: (min length, max length, pattern, globally unique).
@@ -134,7 +136,7 @@ RESOURCE_PROVIDERS = {
     "azurerm_managed_redis": "Microsoft.Cache",
     "azurerm_cosmosdb_": "Microsoft.DocumentDB",
 }
-NON_AZURE_PROVIDERS = ("random_", "time_")
+NON_AZURE_PROVIDERS = ("random_", "time_", "terraform_data")
 # Declared in every data module but created only with network = vnet (count = 0 otherwise).
 VNET_ONLY_TYPES = {"azurerm_private_endpoint"}
 # Data-plane objects: their "tags" are metadata inside the service, not Azure resource tags.
@@ -465,7 +467,12 @@ def test_every_taggable_resource_is_tagged(rendered, name):
                 node = schema.resource(resource_type)
                 if node is None or "tags" not in node["attributes"] or resource_type in DATA_PLANE_TYPES:
                     continue
-                assert unwrap(body.get("tags")) == expected, f"{path}: {resource_type}.{resource_name} is not tagged"
+                tagged = unwrap(body.get("tags"))
+                if resource_type == "azurerm_resource_group":
+                    merged = re.fullmatch(r"merge\(local\.tags, \{(.*)\}\)", str(tagged), re.DOTALL)
+                    assert merged and set(re.findall(r'"([\w-]+)"\s*=', merged.group(1))) == GROUP_TAGS, tagged
+                    continue
+                assert tagged == expected, f"{path}: {resource_type}.{resource_name} is not tagged"
     for module, call in root_module_calls(project).items():
         if "tags" in module_variables(project / "terraform" / "modules" / module):
             assert unwrap(call.get("tags")) == "local.tags", f"module {module} does not get the tags"
@@ -656,10 +663,16 @@ module "app_settings_%(key)s" {
     username   = "22222222-2222-2222-2222-222222222222"
     access_key = %(access_key)s
   }
-  mongodb              = { connection_string = var.password, database_name = "app" }
+  mongodb = {
+    connection_string = "mongodb://acct:${var.password}@acct.mongo.example:10255/?ssl=true&replicaSet=globaldb"
+    database_name     = "app"
+  }
   storage_blob         = { blob_endpoint = "https://st.example/", container_name = "files" }
   application_insights = { connection_string = var.password }
   key_vault            = %(key_vault)s
+  # The team's own settings (root variables app_settings and secret_app_settings).
+  user_settings        = { DJANGO_ALLOWED_HOSTS = "shop.example" }
+  user_secret_settings = { "STRIPE_API_KEY" = var.password }
 }
 
 # Stands in for modules/key_vault: stores the secrets and hands their URIs back, like the root module does
@@ -797,6 +810,23 @@ EXPECTED_SETTINGS = {
     "python": ({"DATABASE_HOST", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "DATABASE_URL", "MONGODB_URI"}),
     "docker": ({"DATABASE_HOST", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "DATABASE_URL", "MONGODB_URI"}),
 }
+# NubesGen's names: an app written for NubesGen moves over unchanged (JDBC DATABASE_URL for Java runtimes).
+NUBESGEN_SETTINGS = ({"DATABASE_USERNAME", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "MONGODB_URI"})
+NUBESGEN_RUNTIMES = {"java", "dotnet", "nodejs", "python", "docker"}
+APP_SETTINGS_NAMES = TEMPLATE_MODULES / "app_settings" / "settings.json"
+
+
+def names_from_data_file(runtime: str, redis_auth: str) -> tuple[set, dict]:
+    """(plain setting names, setting => secret) the data file gives `runtime` with every service present."""
+    services = json.loads(APP_SETTINGS_NAMES.read_text())["services"]
+    plain, secret = set(), {}
+    every_service = ["identity", "database", "redis", f"redis_{redis_auth}", "mongodb", "storage_blob"]
+    for service in [*every_service, "application_insights"]:
+        for convention in services[service]:
+            if "*" in convention["runtimes"] or runtime in convention["runtimes"]:
+                plain |= set(convention["settings"])
+                secret.update(convention["secrets"])
+    return plain, secret
 REDIS_BY_MODE = {  # runtime style -> (setting without secret with Entra ID, setting carrying the key otherwise)
     "spring": ("SPRING_DATA_REDIS_USERNAME", "SPRING_DATA_REDIS_PASSWORD"),
     "quarkus": ("QUARKUS_REDIS_HOSTS", "QUARKUS_REDIS_HOSTS"),
@@ -817,6 +847,16 @@ def test_app_settings_names_and_secrets_per_runtime(app_settings_plan, runtime):
             container_secrets = app_settings_plan["container_app_secrets"][key]
             assert plain["AZURE_CLIENT_ID"] == "11111111-1111-1111-1111-111111111111"
             assert plain_expected <= set(plain), key
+            if runtime in NUBESGEN_RUNTIMES or runtime == "spring":
+                assert {"DATABASE_URL", "DATABASE_USERNAME"} <= set(plain) | set(secret_names), key
+                assert "DATABASE_PASSWORD" in secret_names, key
+            if runtime in NUBESGEN_RUNTIMES:
+                assert NUBESGEN_SETTINGS[0] <= set(plain) and NUBESGEN_SETTINGS[1] <= set(secret_names), key
+            # Exactly the data file's names (the reference page lists the same), plus the team's own two.
+            data_plain, data_secret = names_from_data_file(runtime, redis_auth)
+            assert set(plain) == data_plain | {"DJANGO_ALLOWED_HOSTS"}, key
+            assert secret_names == {**data_secret, "STRIPE_API_KEY": "app-stripe-api-key"}, key
+            assert plain["DJANGO_ALLOWED_HOSTS"] == "shop.example"
             assert secret_expected | {"APPLICATIONINSIGHTS_CONNECTION_STRING"} <= set(secret_names), key
             assert not set(plain) & set(secret_names), f"{key}: a setting is both plain and secret"
             assert "p@ss" not in json.dumps(plain), f"{key}: a secret leaked into the plain settings"
@@ -842,6 +882,79 @@ def test_app_settings_names_and_secrets_per_runtime(app_settings_plan, runtime):
                 assert style_entra in plain and not any(name.startswith(("redis",)) for name in secret_names.values())
             else:
                 assert style_key in secret_names
-    if runtime in ("nodejs", "python", "docker", "dotnet"):
-        url = app_settings_plan["secret_app_settings"][f"{runtime}-public-entra_id"]["DATABASE_URL"]
-        assert url == "postgresql://appadmin:p%40ss%3Aw%2Frd@db.example:5432/app?sslmode=require"
+    public = app_settings_plan["secret_app_settings"][f"{runtime}-public-entra_id"]
+    if runtime in ("nodejs", "docker", "dotnet"):
+        assert public["DATABASE_URL"] == "postgresql://appadmin:p%40ss%3Aw%2Frd@db.example:5432/app?sslmode=require"
+    if runtime == "python":  # SQLAlchemy's form naming the driver: 2.1 maps a bare postgresql:// to psycopg 3
+        assert public["DATABASE_URL"] == (
+            "postgresql+psycopg2://appadmin:p%40ss%3Aw%2Frd@db.example:5432/app?sslmode=require"
+        )
+    if runtime in ("spring", "quarkus", "micronaut", "java"):
+        plain = app_settings_plan["app_settings"][f"{runtime}-public-entra_id"]
+        assert plain["DATABASE_URL"] == "jdbc:postgresql://db.example:5432/app?sslmode=require"  # NubesGen's form
+    # The Mongo URI carries the database: drivers reading it never fall back to `test`.
+    mongo_names = {"spring": "SPRING_DATA_MONGODB_URI", "quarkus": "QUARKUS_MONGODB_CONNECTION_STRING"}
+    mongo = mongo_names.get(runtime, "MONGODB_URI")
+    assert public[mongo] == "mongodb://acct:p@ss:w/rd@acct.mongo.example:10255/app?ssl=true&replicaSet=globaldb"
+    assert public["STRIPE_API_KEY"] == "p@ss:w/rd"
+
+
+@needs_terraform
+def test_app_settings_refuses_a_team_setting_that_collides_with_a_managed_one(tmp_path):
+    """The team's setting would silently replace nimbus's (or the other way round): the plan stops and names both."""
+    shutil.copytree(TEMPLATE_MODULES / "app_settings", tmp_path / "app_settings")
+    (tmp_path / "main.tf").write_text(
+        """
+module "app_settings" {
+  source             = "./app_settings"
+  runtime            = "python"
+  identity_client_id = "11111111-1111-1111-1111-111111111111"
+  database = {
+    engine = "postgresql", host = "db.example", port = 5432, database_name = "app", username = "u",
+    password = "p", jdbc_url = "jdbc:postgresql://db.example:5432/app"
+  }
+  user_settings        = { database_url = "sqlite:///local.db", FLASK_DEBUG = "0" }
+  user_secret_settings = { FLASK_DEBUG = "1", "API.KEY" = "a", API_KEY = "b" }
+}
+
+output "settings" {
+  value = module.app_settings.app_settings
+}
+"""
+    )
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
+    for command in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-no-color"]):
+        result = subprocess.run([TERRAFORM, *command], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 1, result.stdout
+    message = " ".join(result.stderr.split())
+    assert "app_settings sets database_url, a setting nimbus manages (DATABASE_URL)" in message, message
+    assert "app_settings and secret_app_settings both set FLASK_DEBUG" in message, message
+    assert "secret_app_settings API.KEY and API_KEY would share Key Vault secret app-api-key" in message, message
+
+
+@needs_terraform
+@pytest.mark.parametrize(
+    "runtime_family, command, refused",
+    [("python", None, False), ("docker", "gunicorn app:app", False), ("python", "gunicorn app:app", True)],
+)
+def test_functions_startup_command_is_refused_on_flex_consumption(tmp_path, runtime_family, command, refused):
+    """Flex Consumption has no start-up command (the Functions host starts the code): a value is refused at plan
+    time with the reason, instead of being ignored. The module's own variable blocks are evaluated by Terraform."""
+    variables = (TEMPLATE_MODULES / module_dir_name("functions") / "variables.tf").read_text()
+    blocks = {
+        name: block
+        for block, name in re.findall(r'^(variable "(\w+)" \{.*?^\})', variables, re.MULTILINE | re.DOTALL)
+    }
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "variables.tf").write_text(blocks["runtime_family"] + "\n\n" + blocks["startup_command"] + "\n")
+    value = "null" if command is None else json.dumps(command)
+    (tmp_path / "main.tf").write_text(
+        f'module "fn" {{\n  source          = "./fn"\n  runtime_family  = "{runtime_family}"\n'
+        f"  startup_command = {value}\n}}\n"
+    )
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
+    for args in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-no-color"]):
+        result = subprocess.run([TERRAFORM, *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert (result.returncode != 0) == refused, result.stdout + result.stderr
+    if refused:
+        assert "on Flex Consumption the Functions host starts the app" in " ".join(result.stderr.split())

@@ -66,6 +66,7 @@ resource "azurerm_linux_web_app" "this" {
     health_check_path                 = var.health_check_path
     health_check_eviction_time_in_min = 10
     vnet_route_all_enabled            = var.vnet_integration != null
+    app_command_line                  = var.startup_command
 
     # Images come from the environment's registry, pulled with the user-assigned identity (AcrPull): no
     # registry password anywhere.

@@ -172,6 +172,17 @@ variable "health_check_path" {
   }
 }
 
+variable "startup_command" {
+  type        = string
+  default     = null
+  description = "Command that starts the app (site_config app_command_line), e.g. `flask db upgrade && gunicorn --bind=0.0.0.0 app:app`; null keeps the platform's default (Oryx's detection for Python and Node, `java -jar` for a jar, the image's CMD for a container)."
+
+  validation {
+    condition     = var.startup_command == null ? true : length(trimspace(var.startup_command)) > 0
+    error_message = "startup_command must not be empty: leave it null for the platform's default."
+  }
+}
+
 variable "app_port" {
   type        = number
   default     = 8080

@@ -211,6 +211,7 @@ resource "azurerm_linux_function_app" "this" {
     health_check_eviction_time_in_min      = 10
     vnet_route_all_enabled                 = var.vnet_integration != null
     application_insights_connection_string = local.application_insights_connection_string
+    app_command_line                       = var.startup_command
 
     container_registry_use_managed_identity       = true
     container_registry_managed_identity_client_id = var.identity.client_id

@@ -189,6 +189,17 @@ variable "health_check_path" {
   }
 }
 
+variable "startup_command" {
+  type        = string
+  default     = null
+  description = "Command that starts the container of a container-based Function App (site_config app_command_line). Flex Consumption has none: the Functions host starts the app's code, so it must stay null there."
+
+  validation {
+    condition     = var.startup_command == null || (var.runtime_family == "docker" && length(trimspace(coalesce(var.startup_command, " "))) > 0)
+    error_message = "startup_command applies to a container-based Function App only: on Flex Consumption the Functions host starts the app (leave startup_command null; configure the app with app_settings)."
+  }
+}
+
 variable "app_port" {
   type        = number
   default     = 8080
