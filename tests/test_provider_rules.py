@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-
 from tfcheck.rules import check_rules, load_rules
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -223,9 +222,20 @@ const ModeFast Mode = "Fast"
 def go_tree(tmp_path_factory) -> Path:
     repo = write(tmp_path_factory.mktemp("provider"), GO_FILES)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "v0"], ["tag", "v5.99.0"]):
-        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                       env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                            "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(repo), "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            ["git", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            env={
+                "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@t",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@t",
+                "HOME": str(repo),
+                "PATH": "/usr/bin:/bin",
+            },
+        )
     return repo
 
 
@@ -270,8 +280,14 @@ SUBNET_VARIABLE = 'variable "subnet" {\n  type    = object({ id = string })\n  d
 
 def test_required_with_a_literal_false_beside_a_null_subnet_is_an_error(tmp_path):
     found = check(tmp_path, ENVIRONMENT % "false", SUBNET_VARIABLE)
-    problem = only(found, "terraform/main.tf:6:", "internal_load_balancer_enabled", "RequiredWith",
-                   "infrastructure_subnet_id", "var.subnet = null")
+    problem = only(
+        found,
+        "terraform/main.tf:6:",
+        "internal_load_balancer_enabled",
+        "RequiredWith",
+        "infrastructure_subnet_id",
+        "var.subnet = null",
+    )
     assert problem.startswith("terraform/main.tf:6: azurerm_container_app_environment.this:")
 
 
@@ -318,13 +334,26 @@ variable "family" {
 }
 """
     found = check(tmp_path, main, variables)
-    only(found, "main.tf:4:", "ExactlyOneOf", "node_version, site_config.application_stack.python_version are all set",
-         'var.family = "node"')
+    only(
+        found,
+        "main.tf:4:",
+        "ExactlyOneOf",
+        "node_version, site_config.application_stack.python_version are all set",
+        'var.family = "node"',
+    )
 
 
 def test_at_least_one_of_with_none_set(tmp_path):
-    rule = {"provider": {}, "resource_providers": [], "resources": {"azurerm_gadget": {
-        "public": {"at_least_one_of": ["public", "private"]}, "private": {"at_least_one_of": ["public", "private"]}}}}
+    rule = {
+        "provider": {},
+        "resource_providers": [],
+        "resources": {
+            "azurerm_gadget": {
+                "public": {"at_least_one_of": ["public", "private"]},
+                "private": {"at_least_one_of": ["public", "private"]},
+            }
+        },
+    }
     project = write(tmp_path / "terraform", {"main.tf": 'resource "azurerm_gadget" "g" {\n  public = null\n}\n'})
     found = check_rules(project, rule)
     only(found, "main.tf:2:", "AtLeastOneOf", "none is set")
@@ -369,8 +398,9 @@ variable "sku_name" {
   }
 }
 """
-    problem = only(check(tmp_path, main, loose), "terraform/variables.tf:1:", "validation is looser than azurerm",
-                   "admits it")
+    problem = only(
+        check(tmp_path, main, loose), "terraform/variables.tf:1:", "validation is looser than azurerm", "admits it"
+    )
     assert "var.sku_name (for azurerm_postgresql_flexible_server.this.sku_name)" in problem
     tight = loose.replace("^(B|GP|MO)_Standard_[A-Za-z0-9_]+$", "^(B_Standard_B1ms|GP_Standard_D2ds_v5)$")
     assert check(tmp_path, main, tight) == []

@@ -424,12 +424,17 @@ def test_provider_rules_hold(rendered, name):
 
 def test_container_apps_on_the_public_network_leave_subnet_only_arguments_null(rendered):
     """RequiredWith infrastructure_subnet_id: without a subnet, a literal false would fail every plan."""
-    (name,) = [n for n in NAMES if ANSWER_SETS[n]["compute"] == "container_apps" and ANSWER_SETS[n]["network"] ==
-               "public"][:1]
+    (name,) = [
+        n for n in NAMES if ANSWER_SETS[n]["compute"] == "container_apps" and ANSWER_SETS[n]["network"] == "public"
+    ][:1]
     module = next((rendered(name) / "terraform" / "modules").glob("container_apps"))
-    (environment,) = [body for resource in parse(module / "main.tf")["resource"]
-                      for kind, named in resource.items() if kind == "azurerm_container_app_environment"
-                      for body in named.values()]
+    (environment,) = [
+        body
+        for resource in parse(module / "main.tf")["resource"]
+        for kind, named in resource.items()
+        if kind == "azurerm_container_app_environment"
+        for body in named.values()
+    ]
     for argument in ("internal_load_balancer_enabled", "zone_redundancy_enabled"):
         assert environment[argument] == "${var.infrastructure_subnet == null ? null : false}"
 

@@ -57,9 +57,7 @@ class Tree:
         self.commit = self.git("rev-parse", f"{tag}^{{commit}}").strip()
 
     def git(self, *args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", self.git_dir, *args], check=True, capture_output=True, text=True
-        ).stdout
+        return subprocess.run(["git", "-C", self.git_dir, *args], check=True, capture_output=True, text=True).stdout
 
     @cache
     def read(self, path: str) -> str:
@@ -468,8 +466,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     OUTPUT.write_text(text, encoding="utf-8")
     count = sum(len(v) for v in data["resources"].values())
-    print(f"wrote {OUTPUT.relative_to(REPO)}: {len(data['resources'])} resource types, {count} attribute rules, "
-          f"{sum(len(v) for v in data['unresolved'].values())} unresolved")
+    print(
+        f"wrote {OUTPUT.relative_to(REPO)}: {len(data['resources'])} resource types, {count} attribute rules, "
+        f"{sum(len(v) for v in data['unresolved'].values())} unresolved"
+    )
     return 0
 
 

@@ -68,9 +68,11 @@ def tokenize(text: str) -> list:
             continue
         m = _TOKEN.match(text, i)
         if not m:
-            raise ParseError(f"unexpected {text[i:i + 10]!r}")
+            raise ParseError(f"unexpected {text[i : i + 10]!r}")
         if m.group("num"):
-            tokens.append(("num", float(m.group("num")) if re.search(r"[.eE]", m.group("num")) else int(m.group("num"))))
+            tokens.append(
+                ("num", float(m.group("num")) if re.search(r"[.eE]", m.group("num")) else int(m.group("num")))
+            )
             i = m.end()
         elif m.group("str"):
             parts, i = _read_string(text, m.end())
@@ -311,8 +313,15 @@ def _binary(op, left, right, env):
         if None in (a, b) or isinstance(a, str) or isinstance(b, str):
             return UNKNOWN
         return {
-            "<": lambda: a < b, "<=": lambda: a <= b, ">": lambda: a > b, ">=": lambda: a >= b,
-            "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a / b, "%": lambda: a % b,
+            "<": lambda: a < b,
+            "<=": lambda: a <= b,
+            ">": lambda: a > b,
+            ">=": lambda: a >= b,
+            "+": lambda: a + b,
+            "-": lambda: a - b,
+            "*": lambda: a * b,
+            "/": lambda: a / b,
+            "%": lambda: a % b,
         }[op]()
     except (TypeError, ZeroDivisionError):
         return UNKNOWN

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 import hcl2
 from hcl2.rules.base import AttributeRule, BlockRule
 from hcl2.rules.containers import ObjectElemKeyRule, ObjectRule, TupleRule
+from hcl2.rules.directives import TemplateForRule, TemplateForStartRule
 from hcl2.rules.expressions import BinaryOpRule, ConditionalRule, ExprTermRule, UnaryOpRule
 from hcl2.rules.for_expressions import ForIntroRule, ForObjectExprRule, ForTupleExprRule
 from hcl2.rules.functions import FunctionCallRule
 from hcl2.rules.indexing import (
     AttrSplatExprTermRule,
-    AttrSplatRule,
     FullSplatExprTermRule,
-    FullSplatRule,
     GetAttrExprTermRule,
     GetAttrRule,
     IndexExprTermRule,
@@ -31,7 +30,6 @@ from hcl2.rules.indexing import (
     SqbIndexRule,
 )
 from hcl2.rules.literal_rules import FloatLitRule, IdentifierRule, IntLitRule, LiteralValueRule
-from hcl2.rules.directives import TemplateForRule, TemplateForStartRule
 from hcl2.rules.strings import HeredocTemplateRule, StringRule
 
 NOT_LITERAL = object()  # Attribute.value when the expression is not a plain literal

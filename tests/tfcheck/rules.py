@@ -140,8 +140,11 @@ def probes(rule: dict, prefix: str, seeds: list) -> list:
     """Values worth trying against a validation: the provider's own values, the module's, and near misses."""
     out: list = []
     strings = [v for v in (rule.get(prefix + "one_of") or []) + seeds if isinstance(v, str)]
-    numbers = [v for v in (rule.get(prefix + "one_of") or []) + seeds if isinstance(v, (int, float))
-               and not isinstance(v, bool)]
+    numbers = [
+        v
+        for v in (rule.get(prefix + "one_of") or []) + seeds
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    ]
     for key in ("between",):
         numbers += rule.get(prefix + key) or []
     numbers += [rule[prefix + k] for k in ("at_least", "at_most") if prefix + k in rule]
@@ -207,8 +210,13 @@ class RuleChecker:
         for name in literal(attr.expr.serialize()):
             close = [k for k in known if isinstance(name, str) and k.lower() == name.lower() and k != name]
             if close:  # a name missing from the provider's sets cannot be judged offline: Azure's list decides
-                self.err(rel, attr.line, "provider.azurerm", f"resource_providers_to_register: {name!r} is spelled "
-                         f"{close[0]!r} by the provider, whose lookup is case-sensitive")
+                self.err(
+                    rel,
+                    attr.line,
+                    "provider.azurerm",
+                    f"resource_providers_to_register: {name!r} is spelled "
+                    f"{close[0]!r} by the provider, whose lookup is case-sensitive",
+                )
 
     # -- one resource -----------------------------------------------------------------------------------------------
     def check_resource(self, rel: str, block: Block, rules: dict, variables: dict) -> None:
@@ -319,8 +327,11 @@ class RuleChecker:
                 if state is SET:
                     for other in rule.get("required_with", []):
                         if lookup(instance, other) is NULL:
-                            report(attr.line, f"{path} is set, so azurerm requires {_plain(other)} (RequiredWith), "
-                                   f"which is null: pass null for {path} as well")
+                            report(
+                                attr.line,
+                                f"{path} is set, so azurerm requires {_plain(other)} (RequiredWith), "
+                                f"which is null: pass null for {path} as well",
+                            )
                     for other in rule.get("conflicts_with", []):
                         if lookup(instance, other) is SET:
                             report(attr.line, f"{path} conflicts with {_plain(other)} (ConflictsWith): set only one")
@@ -399,10 +410,19 @@ class RuleChecker:
             verdicts = [X.evaluate(node, {**env, name: probe}) for node in checks]
             if all(v is not False for v in verdicts):
                 line = var.line
-                how = "has no validation" if not checks else "has a validation that admits it" if all(
-                    v is True for v in verdicts) else "has a validation this check cannot decide for it"
-                report(line, f"validation is looser than azurerm: var.{name} = {probe!r} {how}, but azurerm "
-                       f"rejects {why}", var_file, label)
+                how = (
+                    "has no validation"
+                    if not checks
+                    else "has a validation that admits it"
+                    if all(v is True for v in verdicts)
+                    else "has a validation this check cannot decide for it"
+                )
+                report(
+                    line,
+                    f"validation is looser than azurerm: var.{name} = {probe!r} {how}, but azurerm rejects {why}",
+                    var_file,
+                    label,
+                )
                 return
 
 
@@ -412,8 +432,9 @@ def _text_of(expr) -> str:
 
 
 def _describe(rule: dict, prefix: str) -> str:
-    return ", ".join(f"{k[len(prefix):]}={rule[k]}" for k in rule if k.startswith(prefix) and k[len(prefix):]
-                     in VALUE_KEYS)
+    return ", ".join(
+        f"{k[len(prefix) :]}={rule[k]}" for k in rule if k.startswith(prefix) and k[len(prefix) :] in VALUE_KEYS
+    )
 
 
 def _plain(path: str) -> str:
