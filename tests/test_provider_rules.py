@@ -424,6 +424,51 @@ variable "days" {
     only(check(tmp_path, main, variables % "1"), "validation is looser", "outside 7..90")
 
 
+def test_literal_module_arguments_are_followed_into_the_module(tmp_path):
+    module = """\
+variable "family" {
+  type = string
+  validation {
+    condition     = contains(["node", "python"], var.family)
+    error_message = "no"
+  }
+}
+
+variable "runtime_version" {
+  type = string
+  validation {
+    condition     = var.family != "node" || contains(["22", "24"], var.runtime_version)
+    error_message = "no"
+  }
+  validation {
+    condition     = var.family != "python" || contains(["3.12", "3.13"], var.runtime_version)
+    error_message = "no"
+  }
+}
+
+resource "azurerm_linux_web_app" "this" {
+  site_config {
+    application_stack {
+      node_version   = var.family == "node" ? "${var.runtime_version}-lts" : null
+      python_version = var.family == "python" ? var.runtime_version : null
+    }
+  }
+}
+"""
+    call = (
+        'module "app" {\n  source          = "./modules/app"\n  family          = "node"\n  runtime_version = "%s"\n}\n'
+    )
+    project = write(tmp_path / "terraform", {"modules/app/main.tf": module, "main.tf": call % "22"})
+    assert check_rules(project) == []
+    (project / "main.tf").write_text(call % "21", encoding="utf-8")
+    only(
+        check_rules(project),
+        "terraform/main.tf:4: module.app:",
+        "runtime_version = '21' reaches",
+        "node_version, where azurerm rejects '21-lts'",
+    )
+
+
 def test_resource_provider_names_are_spelled_as_the_provider_spells_them(tmp_path):
     main = """\
 provider "azurerm" {

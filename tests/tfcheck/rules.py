@@ -201,6 +201,51 @@ class RuleChecker:
                         self.check_resource(rel, block, resource_rules, variables)
                 elif block.type == "provider" and block.labels == ["azurerm"]:
                     self.check_provider(rel, block)
+                elif block.type == "module" and block.labels and "source" in block.attrs:
+                    source = X.evaluate(node_of(block.attrs["source"].expr), {})
+                    if isinstance(source, str) and source.startswith(("./", "../")):
+                        self.check_call(rel, block, directory / source)
+
+    def check_call(self, rel: str, call: Block, child: Path) -> None:
+        """Literal arguments of a module call, followed into the module: a value the provider rejects there is
+        reported at the argument (`runtime_version = "20"` becoming `node_version = "20-lts"`)."""
+        fixed = {}
+        for name, attr in call.attrs.items():
+            value = X.evaluate(node_of(attr.expr), {})
+            if value is not X.UNKNOWN and not isinstance(value, list):
+                fixed[name] = (value, attr.line)
+        if not fixed:
+            return
+        env = {name: value for name, (value, _) in fixed.items()}
+        for path in sorted(child.glob("*.tf")):
+            try:
+                body = parse_hcl(path.read_text(encoding="utf-8"))
+            except ParseError:
+                continue  # reported where the module itself is checked
+            for block in body.blocks:
+                rules = (
+                    self.rules["resources"].get(block.labels[0]) if block.type == "resource" and block.labels else None
+                )
+                if not rules:
+                    continue
+                found: list = []
+                self._walk(block, "", lambda attr_path, attr, _inst: found.append((attr_path, attr)))
+                for attr_path, attr in found:
+                    rule = rules.get(attr_path)
+                    if not rule or not has_value_rule(rule):
+                        continue
+                    for leaf in leaves(node_of(attr.expr), env):
+                        used = sorted(X.variables(leaf) & set(fixed))
+                        value = X.evaluate(leaf, env) if used else X.UNKNOWN
+                        why = allowed(rule, value) if value is not X.UNKNOWN and value is not None else None
+                        for name in used if why else []:
+                            self.err(
+                                rel,
+                                fixed[name][1],
+                                f"module.{call.labels[0]}",
+                                f"{name} = {fixed[name][0]!r} reaches {'.'.join(block.labels)}.{attr_path}, "
+                                f"where azurerm rejects {why}",
+                            )
 
     def check_provider(self, rel: str, block: Block) -> None:
         attr = block.attrs.get("resource_providers_to_register")
