@@ -215,6 +215,18 @@ def terraform(world: FakeWorld, command: str) -> list[list[str]]:
     return [argv for argv in world.argvs("terraform") if argv[1:2] == [command]]
 
 
+def test_init_in_ci_keeps_a_committed_lock_file_read_only(workdir, world):
+    result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="true")
+    assert result.returncode == 0, result.stderr
+    (init,) = terraform(world, "init")
+    assert "-lockfile=readonly" not in init, "no lock file committed yet: the first init writes one"
+    (workdir / "terraform" / ".terraform.lock.hcl").write_text("# recorded by terraform init\n", encoding="utf-8")
+    shutil.rmtree(workdir / "terraform" / ".terraform")
+    result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="true")
+    assert result.returncode == 0, result.stderr
+    assert "-lockfile=readonly" in terraform(world, "init")[-1]
+
+
 def test_init_points_terraform_at_the_environments_state_with_entra_auth(workdir, world):
     result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert result.returncode == 0, result.stderr

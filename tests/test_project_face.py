@@ -178,3 +178,16 @@ def test_function_app_packaging_step_finds_the_staged_app_of_a_gradle_build(rend
     subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, check=True, env=environment)
     listing = subprocess.run(["unzip", "-l", runner_temp / "package" / "app.zip"], capture_output=True, text=True)
     assert "host.json" in listing.stdout
+
+
+@pytest.mark.parametrize("name", ["fullest", "no-gitops"])
+def test_readme_tells_the_team_to_commit_the_provider_lock_file(rendered, name):
+    project = rendered(name)
+    readme = (project / "README.md").read_text()
+    assert "commit it" in readme and "git add terraform/.terraform.lock.hcl" in readme
+    (lock,) = [line for line in readme.splitlines() if "providers lock" in line and line.startswith("terraform")]
+    assert "-platform=linux_amd64" in lock and "-platform=darwin_arm64" in lock, "CI and laptop platforms"
+    # the constraints the README states are the ones terraform.tf sets
+    terraform_tf = (project / "terraform" / "terraform.tf").read_text()
+    for stated in re.findall(r"azurerm `([^`]+)`|Terraform `([^`]+)`", readme):
+        assert f'"{"".join(stated)}"' in terraform_tf

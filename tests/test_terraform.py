@@ -38,6 +38,7 @@ from conftest import (
     module_section,
 )
 from tfcheck import check_terraform_dir, load_schema
+from tfcheck.rules import check_rules
 
 TEMPLATE_TF = ROOT / "template" / "terraform"
 TEMPLATE_MODULES = TEMPLATE_TF / "modules"
@@ -109,8 +110,9 @@ RESOURCE_PROVIDERS = {
     "azurerm_role_assignment": None,
     "azurerm_user_assigned_identity": "Microsoft.ManagedIdentity",
     "azurerm_log_analytics_": "Microsoft.OperationalInsights",
-    "azurerm_application_insights": "Microsoft.Insights",
-    "azurerm_monitor_": "Microsoft.Insights",
+    # spelled as the provider's own registration sets spell it: its lookup is case-sensitive
+    "azurerm_application_insights": "microsoft.insights",
+    "azurerm_monitor_": "microsoft.insights",
     "azurerm_service_plan": "Microsoft.Web",
     "azurerm_linux_web_app": "Microsoft.Web",
     "azurerm_linux_function_app": "Microsoft.Web",
@@ -202,6 +204,12 @@ def rendered_modules(project: Path) -> list[str]:
 
 def module_variables(module_path: Path) -> dict:
     return {name: body for path in tf_files(module_path) for name, body in blocks(parse(path), "variable")}
+
+
+def proven_azurerm() -> str:
+    """`~> X.Y`: the azurerm release the checked-in schema (and so every check here) comes from."""
+    major, minor, _ = load_schema().providers["azurerm"].version.split(".")
+    return f"~> {major}.{minor}"
 
 
 def registered_providers(project: Path) -> tuple[str, list[str]]:
@@ -477,11 +485,41 @@ def test_offline_validate_and_fmt(rendered, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_provider_rules_hold(rendered, name):
+    """The azurerm source's RequiredWith / ConflictsWith / ExactlyOneOf / AtLeastOneOf and allowed values, on every
+    branch the answers reach, through module variables' defaults and validations (tests/tfcheck/rules.py)."""
+    assert check_rules(rendered(name) / "terraform") == []
+
+
+def test_container_apps_on_the_public_network_leave_subnet_only_arguments_null(rendered):
+    """RequiredWith infrastructure_subnet_id: without a subnet, a literal false would fail every plan."""
+    (name,) = [
+        n for n in NAMES if ANSWER_SETS[n]["compute"] == "container_apps" and ANSWER_SETS[n]["network"] == "public"
+    ][:1]
+    module = next((rendered(name) / "terraform" / "modules").glob("container_apps"))
+    (environment,) = [
+        body
+        for resource in parse(module / "main.tf")["resource"]
+        for kind, named in resource.items()
+        if kind == "azurerm_container_app_environment"
+        for body in named.values()
+    ]
+    for argument in ("internal_load_balancer_enabled", "zone_redundancy_enabled"):
+        assert environment[argument] == "${var.infrastructure_subnet == null ? null : false}"
+
+
+def test_mysql_defaults_to_the_version_in_standard_support(rendered):
+    names = [n for n in NAMES if ANSWER_SETS[n]["database"] == "mysql"]
+    variables = module_variables(rendered(names[0]) / "terraform" / "modules" / "mysql")
+    assert unwrap(variables["mysql_version"]["default"]) == "8.4"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_terraform_settings_and_backend(rendered, name):
     (settings,) = parse(rendered(name) / "terraform" / "terraform.tf")["terraform"]
-    assert settings["required_version"] == ">= 1.9"
+    assert settings["required_version"] == ">= 1.9, < 2.0"
     # The root declares azurerm only: random and time come with the modules that use them.
-    assert settings["required_providers"] == [{"azurerm": {"source": "hashicorp/azurerm", "version": ">= 5.0, < 6.0"}}]
+    assert settings["required_providers"] == [{"azurerm": {"source": "hashicorp/azurerm", "version": proven_azurerm()}}]
     # Partial backend configuration with Entra ID auth, only with gitops (values come from -backend-config).
     expected = [{"azurerm": {"use_azuread_auth": True}}] if ANSWER_SETS[name]["gitops"] else []
     assert settings.get("backend", []) == expected
@@ -519,7 +557,7 @@ def test_registered_resource_providers_are_exactly_the_ones_used(rendered, name)
     project = rendered(name)
     mode, registered = registered_providers(project)
     assert mode == "none", "the provider must register nothing beyond resource_providers_to_register"
-    assert registered == sorted(registered) and len(set(registered)) == len(registered)
+    assert registered == sorted(registered, key=str.lower) and len(set(registered)) == len(registered)
     needed = set()
     for path in (project / "terraform").rglob("*.tf"):
         for resource_type, _, _ in blocks(parse(path), "resource"):

@@ -33,7 +33,7 @@ from conftest import (
     declared_checkov_skips,
     module_section,
 )
-from tfcheck import check_terraform_dir
+from tfcheck import check_terraform_dir, load_schema
 
 MODULES_DIR = ROOT / "template" / "terraform" / "modules"
 # The modules a `database` or `addons` answer brings in (hooks/data/services.json): they share one interface.
@@ -397,7 +397,9 @@ def test_terraform_block_requires_azurerm_5_and_every_provider_used(module):
     (block,) = terraform_blocks
     assert set(block) == {"required_version", "required_providers"}
     (required,) = block["required_providers"]
-    assert required["azurerm"] == {"source": "hashicorp/azurerm", "version": ">= 5.0, < 6.0"}
+    major, minor, _ = load_schema().providers["azurerm"].version.split(".")
+    assert required["azurerm"] == {"source": "hashicorp/azurerm", "version": f"~> {major}.{minor}"}
+    assert block["required_version"] == ">= 1.9, < 2.0"
     used = {address.split("_", 1)[0] for address in resources(module)}
     used |= {rtype.split("_", 1)[0] for block in parsed(module).get("data", []) for rtype in block}
     declared = set(required)

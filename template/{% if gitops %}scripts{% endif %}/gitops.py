@@ -630,6 +630,9 @@ def init(environment: str, config: dict, subscription: str) -> None:
     command = terraform("init", "-input=false", "-reconfigure")
     command += [f"-backend-config={key}={value}" for key, value in backend.items()]
     command.append("-backend-config=use_azuread_auth=true")
+    if os.environ.get("CI") and (TERRAFORM_DIR / ".terraform.lock.hcl").is_file():
+        # CI installs exactly the provider builds the committed lock file records, and fails rather than change it.
+        command.append("-lockfile=readonly")
     # -reconfigure: switching environments must never offer to copy one environment's state into another's.
     result = run(command, env=terraform_env(subscription))
     if result.returncode != 0:

@@ -86,6 +86,24 @@ variable "runtime_version" {
     condition     = var.runtime_family == "docker" ? var.runtime_version == null : var.runtime_version != null
     error_message = "runtime_version is required for java, dotnet, node and python, and must be null for docker."
   }
+
+  # The versions azurerm's application_stack accepts that are still supported (tests/data/azurerm_provider_rules.json).
+  validation {
+    condition     = var.runtime_family != "java" || contains(["17", "21", "25"], var.runtime_version)
+    error_message = "runtime_version for java must be 17, 21 or 25."
+  }
+  validation {
+    condition     = var.runtime_family != "dotnet" || contains(["10.0"], var.runtime_version)
+    error_message = "runtime_version for dotnet must be 10.0."
+  }
+  validation {
+    condition     = var.runtime_family != "node" || contains(["22", "24"], var.runtime_version)
+    error_message = "runtime_version for node must be 22 or 24."
+  }
+  validation {
+    condition     = var.runtime_family != "python" || contains(["3.11", "3.12", "3.13", "3.14"], var.runtime_version)
+    error_message = "runtime_version for python must be 3.11, 3.12, 3.13 or 3.14."
+  }
 }
 
 variable "container_image" {

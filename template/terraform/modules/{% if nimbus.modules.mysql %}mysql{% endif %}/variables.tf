@@ -120,8 +120,8 @@ variable "administrator_login" {
 variable "mysql_version" {
   type        = string
   nullable    = false
-  description = "MySQL server version. 8.0.21 (MySQL 8.0) is accepted by every azurerm 5.x release; 8.4 (LTS) needs an azurerm release that lists it."
-  default     = "8.0.21"
+  description = "MySQL server version. 8.4 is the LTS release in standard support; 8.0.21 (MySQL 8.0) left standard support on 2026-05-31."
+  default     = "8.4"
 
   validation {
     condition     = contains(["8.0.21", "8.4"], var.mysql_version)
@@ -136,7 +136,8 @@ variable "sku_name" {
   default     = "B_Standard_B1ms"
 
   validation {
-    condition     = can(regex("^(B|GP|MO)_Standard_[A-Za-z0-9_]+$", var.sku_name))
+    # The sizes azurerm's FlexibleServerSkuName accepts (its pattern, anchored on both ends).
+    condition     = can(regex("^(B_Standard_B(1|1m|2|2m|4m|8m|12m|16m|20m)s|GP_Standard_D(2|4|8|16|32|48|64)(ds_v4|ads_v5)|MO_Standard_E(2|4|8|16|20|32|48|64|80i)ds_v4|MO_Standard_E(2|2a|4|4a|8|8a|16|16a|20|20a|32|32a|48|48a|64|64a|96|96a)ds_v5)$", var.sku_name))
     error_message = "sku_name must look like B_Standard_B1ms, GP_Standard_D2ds_v4 or MO_Standard_E2ds_v4."
   }
 }

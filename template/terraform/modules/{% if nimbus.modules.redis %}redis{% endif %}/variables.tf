@@ -8,8 +8,8 @@ variable "name" {
   description = "Name of the Azure Managed Redis instance (globally unique: it becomes <name>.<region>.redis.azure.net)."
 
   validation {
-    condition     = can(regex("^[a-zA-Z](-?[a-zA-Z0-9])*$", var.name)) && length(var.name) >= 1 && length(var.name) <= 60
-    error_message = "name must be 1-60 characters: letters, digits and single hyphens, starting with a letter and ending with a letter or digit."
+    condition     = can(regex("^[a-zA-Z](-?[a-zA-Z0-9])*$", var.name)) && length(var.name) >= 3 && length(var.name) <= 60
+    error_message = "name must be 3-60 characters: letters, digits and single hyphens, starting with a letter and ending with a letter or digit."
   }
 }
 
@@ -97,7 +97,13 @@ variable "sku_name" {
   default     = "Balanced_B0"
 
   validation {
-    condition     = can(regex("^(Balanced_B|ComputeOptimized_X|MemoryOptimized_M|FlashOptimized_A)[0-9]+$", var.sku_name))
+    # The Azure Managed Redis SKUs azurerm accepts (its list without the retired Enterprise tiers).
+    condition = contains([
+      "Balanced_B0", "Balanced_B1", "Balanced_B3", "Balanced_B5", "Balanced_B10", "Balanced_B20", "Balanced_B50", "Balanced_B100", "Balanced_B150", "Balanced_B250", "Balanced_B350", "Balanced_B500", "Balanced_B700", "Balanced_B1000",
+      "ComputeOptimized_X3", "ComputeOptimized_X5", "ComputeOptimized_X10", "ComputeOptimized_X20", "ComputeOptimized_X50", "ComputeOptimized_X100", "ComputeOptimized_X150", "ComputeOptimized_X250", "ComputeOptimized_X350", "ComputeOptimized_X500", "ComputeOptimized_X700",
+      "FlashOptimized_A250", "FlashOptimized_A500", "FlashOptimized_A700", "FlashOptimized_A1000", "FlashOptimized_A1500", "FlashOptimized_A2000", "FlashOptimized_A4500",
+      "MemoryOptimized_M10", "MemoryOptimized_M20", "MemoryOptimized_M50", "MemoryOptimized_M100", "MemoryOptimized_M150", "MemoryOptimized_M250", "MemoryOptimized_M350", "MemoryOptimized_M500", "MemoryOptimized_M700", "MemoryOptimized_M1000", "MemoryOptimized_M1500", "MemoryOptimized_M2000",
+    ], var.sku_name)
     error_message = "sku_name must be an Azure Managed Redis SKU such as Balanced_B0, Balanced_B1, MemoryOptimized_M10 or ComputeOptimized_X3."
   }
 }

@@ -177,7 +177,8 @@ variable "min_capacity" {
   default     = 0.5
 
   validation {
-    condition     = var.min_capacity >= 0.5 && var.min_capacity <= 80
-    error_message = "min_capacity must be between 0.5 and 80 vCores."
+    # The steps azurerm accepts (0 is left out: a serverless database needs a minimum above zero).
+    condition     = contains([0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 24, 32, 40], var.min_capacity)
+    error_message = "min_capacity must be one of 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20, 24, 32 or 40 vCores."
   }
 }
