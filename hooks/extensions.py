@@ -66,6 +66,12 @@ def keep_theirs_for(launch_dir: Path):
     return keep_theirs
 
 
+def action_uses(action: str) -> str:
+    """`owner/name@<commit> # vX.Y.Z` for a `uses:` line, from hooks/data/actions.json (one source of truth)."""
+    pin = answers.load("actions")[action]
+    return f"{action}@{pin['commit']} # {pin['version']}"
+
+
 class NimbusExtension(ContextHook):
     """nimbus's Jinja extension: validator filters and globals for copier.yml, and the `nimbus` context.
 
@@ -91,6 +97,7 @@ class NimbusExtension(ContextHook):
             nimbus_regions=answers.regions(),
             nimbus_java_runtimes=answers.java_runtimes(),
             nimbus_keep_theirs=keep_theirs_for(Path.cwd()),
+            nimbus_uses=action_uses,
             # allow_destroy's `when` and `help`: does this update destroy anything, and what
             nimbus_destroy_pending=pass_context(destroy_guard.pending),
             nimbus_destroy_summary=pass_context(destroy_guard.pending_summary),

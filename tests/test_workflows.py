@@ -34,7 +34,7 @@ import answers as nimbus_answers  # hooks/ is on sys.path (tests/conftest.py)
 GITHUB_TEMPLATE = ROOT / "template" / "{% if gitops %}.github{% endif %}"
 WORKFLOWS = ["environment.yml", "environment-destroy.yml", "environment-plan.yml", "drift.yml"]
 ACTION = Path(".github") / "actions" / "nimbus-setup" / "action.yml"
-PINNED = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@v\d+\.\d+\.\d+$")
+PINNED = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}$")
 # What the workflow templates may depend on; test_templates_read_only_the_signature proves it, so rendering one
 # answer set per signature lints the workflows of every configuration.
 SIGNATURE_ANSWERS = {"compute", "env_branch_prefix"}
@@ -98,16 +98,17 @@ def test_templates_read_only_the_signature():
     render per signature covers every configuration; path names depend on `gitops` alone."""
     environment = jinja2.Environment()
     sources = sorted(GITHUB_TEMPLATE.rglob("*.jinja"))
-    assert {path.name for path in sources} == {name + ".jinja" for name in WORKFLOWS}
+    assert {path.name for path in sources} == {name + ".jinja" for name in [*WORKFLOWS, ACTION.name]}
     for path in sources:
         tree = environment.parse(path.read_text(encoding="utf-8"))
         names = jinja2.meta.find_undeclared_variables(tree)
-        assert names <= SIGNATURE_ANSWERS | {"nimbus"}, (path.name, names)
+        assert names <= SIGNATURE_ANSWERS | {"nimbus", "nimbus_uses"}, (path.name, names)
         attributes = {
             node.attr for node in tree.find_all(jinja2.nodes.Getattr) if getattr(node.node, "name", "") == "nimbus"
         }
         assert attributes <= SIGNATURE_DERIVED, (path.name, attributes)
-    assert not list((GITHUB_TEMPLATE / "actions").rglob("*.jinja")), "the composite action is copied verbatim"
+    action = environment.parse((GITHUB_TEMPLATE / "actions" / "nimbus-setup" / "action.yml.jinja").read_text())
+    assert jinja2.meta.find_undeclared_variables(action) == {"nimbus_uses"}, "the composite action varies by pin only"
 
 
 def test_no_gitops_project_has_no_workflows_and_no_script(rendered):
@@ -117,7 +118,7 @@ def test_no_gitops_project_has_no_workflows_and_no_script(rendered):
 
 
 def check_shape(project: Path, answers: dict) -> None:
-    """Triggers use the branch prefix; actions are pinned to full versions; run scripts never interpolate ${{ }};
+    """Triggers use the branch prefix; actions are pinned to commits; run scripts never interpolate ${{ }};
     permissions are least privilege: read-only at the top, id-token only where a job signs in, pull-requests
     and issues only on the jobs that write them; every job that signs in (but PR plans) runs in a GitHub
     Environment, whose name is its OIDC subject."""
@@ -146,7 +147,7 @@ def check_shape(project: Path, answers: dict) -> None:
             if signs_in and not (workflow == "environment-plan.yml" and job_id == "plan"):
                 assert job.get("environment"), f"{where} signs in outside a GitHub Environment"
     for uses in every_uses:
-        assert uses.startswith("./") or PINNED.match(uses), f"{uses} is not pinned to a full version"
+        assert uses.startswith("./") or PINNED.match(uses), f"{uses} is not pinned to a commit"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -195,10 +196,10 @@ def test_every_configuration_lints_clean_and_keeps_the_rules(project_of, tmp_pat
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actionlint_would_report_a_broken_script(tmp_path):
+def test_actionlint_would_report_a_broken_script(project_of, tmp_path):
     """The lint above is not vacuous: the same call reports an unquoted variable and a misspelt action input."""
     (tmp_path / ".git").mkdir()
-    shutil.copytree(GITHUB_TEMPLATE / "actions", tmp_path / ".github" / "actions")
+    shutil.copytree(project_of("compute-app_service") / ".github" / "actions", tmp_path / ".github" / "actions")
     workflow = tmp_path / ".github" / "workflows" / "broken.yml"
     workflow.parent.mkdir(parents=True)
     workflow.write_text(
