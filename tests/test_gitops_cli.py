@@ -582,8 +582,20 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         r'^PRINCIPAL_ID=\$\(az ad sp create --id "\$APP_ID"',
         r'federated-credential create --id "\$APP_ID" .*'
         r'"subject": "repo:octo-org@123456/shop@456789:environment:nimbus"',
+        r'federated-credential create --id "\$APP_ID" .*'
         r'"subject": "repo:octo-org@123456/shop@456789:environment:nimbus-protected"',
+        r"^READER_APP_ID=\$\(az ad app create --display-name nimbus-github-octo-org-shop-reader ",
+        r'^READER_PRINCIPAL_ID=\$\(az ad sp create --id "\$READER_APP_ID"',
+        r'federated-credential create --id "\$READER_APP_ID" .*'
         r'"subject": "repo:octo-org@123456/shop@456789:pull_request"',
+        r'federated-credential create --id "\$READER_APP_ID" .*'
+        r'"subject": "repo:octo-org@123456/shop@456789:ref:refs/heads/main"',
+        r'^az role assignment create --assignee-object-id "\$READER_PRINCIPAL_ID" .*--role Reader '
+        r"--scope /subscriptions/11111111-2222-3333-4444-555555555555 ",
+        r'^az role assignment create --assignee-object-id "\$READER_PRINCIPAL_ID" .*--role \'Storage Blob Data Reader\' '
+        r"--scope /subscriptions/\S+/containers/tfstate ",
+        r'^az role assignment create --assignee-object-id "\$READER_PRINCIPAL_ID" .*--role \'Key Vault Secrets User\' ',
+        r'^gh variable set AZURE_READER_CLIENT_ID --repo octo-org/shop --body "\$READER_APP_ID"$',
         r'^az role assignment create --assignee-object-id "\$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal '
         r"--role Contributor --scope /subscriptions/11111111-2222-3333-4444-555555555555 ",
         r"--role 'Role Based Access Control Administrator' --scope /subscriptions/\S+ "
@@ -606,6 +618,17 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         assert not any(word in line.lower() for word in SECRET_WORDS), f"secret material in: {line}"
     assert subprocess.run(["bash", "-n"], input=result.stdout, text=True).returncode == 0, "a valid bash script"
     assert "add required reviewers to the GitHub Environment nimbus-protected" in result.stdout
+    # the split: pull requests and drift never get the writer's token, the reader can change nothing
+    writer_subjects = [line for line in commands if 'federated-credential create --id "$APP_ID"' in line]
+    reader_subjects = [line for line in commands if 'federated-credential create --id "$READER_APP_ID"' in line]
+    assert len(writer_subjects) == 2 and not any(":pull_request" in line for line in writer_subjects)
+    assert len(reader_subjects) == 2 and not any(":environment:" in line for line in reader_subjects)
+    reader_roles = {
+        option_value(shlex.split(line), "--role")
+        for line in commands
+        if '--assignee-object-id "$READER_PRINCIPAL_ID"' in line
+    }
+    assert reader_roles == {"Reader", "Storage Blob Data Reader", "Key Vault Secrets User"}
     for entry in world.calls("az"):
         assert READ_ONLY.match(az_words(entry["argv"])), f"dry run ran a change: az {entry['argv']}"
     for entry in world.calls("gh"):
@@ -616,17 +639,23 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     result = run_cli(full_project, world, "setup", "--github-repo", "octo-org/shop")
     assert result.returncode == 0, result.stderr
     changes = [entry["argv"] for entry in world.calls("az") if not READ_ONLY.match(az_words(entry["argv"]))]
-    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 14
+    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 20
     role_targets = [
         option_value(argv, "--assignee-object-id") for argv in changes if argv[:3] == ["role", "assignment", "create"]
     ]
     assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000002") == 4, "the new service principal gets 4 roles"
+    assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000005") == 3, "the reader gets 3 read roles"
+    variables = {argv[2]: option_value(argv, "--body") for argv in (e["argv"] for e in world.calls("gh"))
+                 if argv[:2] == ["variable", "set"]}
+    assert variables["AZURE_CLIENT_ID"] == "aaaaaaaa-0000-0000-0000-000000000001"
+    assert variables["AZURE_READER_CLIENT_ID"] == "aaaaaaaa-0000-0000-0000-000000000004"
 
     account = "nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14]
     container = (
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/nimbus-tfstate/providers/Microsoft.Storage/"
         f"storageAccounts/{account}/blobServices/default/containers/tfstate"
     )
+    reader = "bbbbbbbb-0000-0000-0000-000000000005"
     principal, me, subscription = (
         "bbbbbbbb-0000-0000-0000-000000000002",
         "cccccccc-0000-0000-0000-000000000003",
@@ -646,13 +675,21 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
                     }
                 },
                 "blob_service": {"isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 30}},
-                "apps": ["aaaaaaaa-0000-0000-0000-000000000001"],
-                "service_principals": [principal],
-                "federated_subjects": [
-                    f"{prefix}:environment:nimbus",
-                    f"{prefix}:environment:nimbus-protected",
-                    f"{prefix}:pull_request",
-                ],
+                "apps": {
+                    "nimbus-github-octo-org-shop": ["aaaaaaaa-0000-0000-0000-000000000001"],
+                    "nimbus-github-octo-org-shop-reader": ["aaaaaaaa-0000-0000-0000-000000000004"],
+                },
+                "service_principals": {
+                    "aaaaaaaa-0000-0000-0000-000000000001": [principal],
+                    "aaaaaaaa-0000-0000-0000-000000000004": [reader],
+                },
+                "federated_subjects": {
+                    "aaaaaaaa-0000-0000-0000-000000000001": [
+                        f"{prefix}:environment:nimbus",
+                        f"{prefix}:environment:nimbus-protected",
+                    ],
+                    "aaaaaaaa-0000-0000-0000-000000000004": [f"{prefix}:pull_request", f"{prefix}:ref:refs/heads/main"],
+                },
                 "role_assignments": [
                     {"assignee": principal, "role": role, "scope": scope}
                     for role, scope in (
@@ -662,11 +699,20 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
                         ("Key Vault Secrets Officer", subscription),
                     )
                 ]
-                + [{"assignee": me, "role": "Storage Blob Data Contributor", "scope": container}],
+                + [{"assignee": me, "role": "Storage Blob Data Contributor", "scope": container}]
+                + [
+                    {"assignee": reader, "role": role, "scope": scope}
+                    for role, scope in (
+                        ("Reader", subscription),
+                        ("Storage Blob Data Reader", container),
+                        ("Key Vault Secrets User", subscription),
+                    )
+                ],
             },
             "gh": {
                 "variables": [
                     {"name": "AZURE_CLIENT_ID", "value": "aaaaaaaa-0000-0000-0000-000000000001"},
+                    {"name": "AZURE_READER_CLIENT_ID", "value": "aaaaaaaa-0000-0000-0000-000000000004"},
                     {"name": "AZURE_TENANT_ID", "value": "99999999-8888-7777-6666-555555555555"},
                     {"name": "AZURE_SUBSCRIPTION_ID", "value": SUBSCRIPTION},
                     {"name": "NIMBUS_STATE_RESOURCE_GROUP", "value": "nimbus-tfstate"},
@@ -683,8 +729,19 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     again = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
     assert again.returncode == 0, again.stderr
     assert [line for line in again.stdout.splitlines() if line and not line.startswith("#")] == []
-    assert "# would create: 0, already there: 21" in again.stdout
+    assert "# would create: 0, already there: 28" in again.stdout, again.stdout
     assert "required reviewers" not in again.stdout
+
+    # a project set up by nimbus 0.2: its writer still trusts pull requests; setup removes that credential
+    state = json.loads(world.state_file.read_text(encoding="utf-8"))
+    state["az"]["federated_subjects"]["aaaaaaaa-0000-0000-0000-000000000001"].append(f"{prefix}:pull_request")
+    world.set_state(state)
+    world.clear()
+    upgrade = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
+    assert [line for line in upgrade.stdout.splitlines() if line and not line.startswith("#")] == [
+        "az ad app federated-credential delete --id aaaaaaaa-0000-0000-0000-000000000001 "
+        "--federated-credential-id credential-2 --yes"
+    ]
 
 
 def test_setup_legacy_subjects_and_name_collisions(full_project, world):

@@ -947,14 +947,21 @@ def github_repository(given: str | None) -> str:
     return given
 
 
-def oidc_subjects(repository: dict, legacy: bool) -> dict[str, str]:
+# The two identities GitHub Actions sign in as. The writer applies and destroys; the reader plans (pull requests,
+# drift) and can change nothing. Each has its own federated credentials, so a pull request's code never holds the
+# writer's token.
+IDENTITIES = ("writer", "reader")
+
+
+def oidc_subjects(repository: dict, legacy: bool, identity: str = "writer") -> dict[str, str]:
     """Federated credential name -> the exact OIDC subject GitHub puts in the token (Entra matches exactly).
 
-    Every job that signs in runs in a GitHub Environment, so its subject names the environment, not the branch
-    (branch subjects would need one credential per branch, and Entra has no wildcards). Pull-request plans run
-    outside environments: their subject is ':pull_request'. Repositories created or renamed since 2026-07-15 use
-    GitHub's immutable subjects (names with their numeric ids, never reused); --legacy-oidc-subjects adds the
-    name-only form for older repositories that have not opted in.
+    The writer's jobs run in a GitHub Environment, so its subjects name the environments, not branches (branch
+    subjects would need one credential per branch, and Entra has no wildcards); the environments' deployment
+    branch policies decide which branches reach them. The reader's jobs run outside environments: pull-request
+    plans (subject ':pull_request') and the daily drift check on the default branch. Repositories created or
+    renamed since 2026-07-15 use GitHub's immutable subjects (names with their numeric ids, never reused);
+    --legacy-oidc-subjects adds the name-only form for older repositories that have not opted in.
     """
     owner, name = repository["full_name"].split("/")
     prefixes = {"": f"repo:{owner}@{repository['owner']['id']}/{name}@{repository['id']}"}
@@ -962,9 +969,13 @@ def oidc_subjects(repository: dict, legacy: bool) -> dict[str, str]:
         prefixes["-legacy"] = f"repo:{owner}/{name}"
     subjects = {}
     for suffix, prefix in prefixes.items():
-        for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
-            subjects[f"github-env-{environment}{suffix}"] = f"{prefix}:environment:{environment}"
-        subjects[f"github-pull-request{suffix}"] = f"{prefix}:pull_request"
+        if identity == "writer":
+            for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
+                subjects[f"github-env-{environment}{suffix}"] = f"{prefix}:environment:{environment}"
+        else:
+            subjects[f"github-pull-request{suffix}"] = f"{prefix}:pull_request"
+            branch = repository.get("default_branch") or "main"
+            subjects[f"github-default-branch{suffix}"] = f"{prefix}:ref:refs/heads/{branch}"
     return subjects
 
 
@@ -1108,11 +1119,12 @@ def ensure_state_storage(boot: Bootstrap, storage: dict, region: str, subscripti
     )
 
 
-def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool) -> tuple[str, str, bool]:
+def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool, identity: str = "writer") -> tuple[str, str, bool]:
     """App registration + service principal + federated credentials: an identity with no secret at all.
     Returns (app id, service principal object id, whether the principal is new)."""
     repo = repository["full_name"]
-    name = f"nimbus-github-{repo.replace('/', '-')}"
+    name = f"nimbus-github-{repo.replace('/', '-')}" + ("" if identity == "writer" else f"-{identity}")
+    shell_name = "" if identity == "writer" else f"{identity.upper()}_"  # --dry-run: $APP_ID, $READER_APP_ID
     apps = boot.read_json(
         argv("az ad app list --filter {filter} --query [].appId --output json", filter=f"displayName eq '{name}'"),
         "looking for the app registration",
@@ -1129,7 +1141,7 @@ def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool) -> tuple[st
                 name=name,
             ),
             f"app registration {name}",
-            result_as="APP_ID",
+            result_as=f"{shell_name}APP_ID",
         )
     principals = (
         []
@@ -1146,19 +1158,37 @@ def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool) -> tuple[st
         principal = boot.change(
             argv("az ad sp create --id {app} --query id --output tsv", app=app_id),
             f"service principal of {name}",
-            result_as="PRINCIPAL_ID",
+            result_as=f"{shell_name}PRINCIPAL_ID",
         )
     present = (
-        set()
+        {}
         if not apps
-        else set(
-            boot.read_json(
-                argv("az ad app federated-credential list --id {app} --query [].subject --output json", app=app_id),
+        else {
+            item["subject"]: item["name"]
+            for item in boot.read_json(
+                argv(
+                    "az ad app federated-credential list --id {app} --query {query} --output json",
+                    app=app_id,
+                    query="[].{name: name, subject: subject}",
+                ),
                 "listing the federated credentials",
             )
-        )
+        }
     )
-    for credential, subject in oidc_subjects(repository, legacy).items():
+    wanted = oidc_subjects(repository, legacy, identity)
+    for subject, credential in present.items():
+        # nimbus 0.2 gave the writer a pull_request credential: a pull request's code could apply. Only the reader
+        # keeps one now.
+        if identity == "writer" and subject.endswith(":pull_request") and subject not in wanted.values():
+            boot.change(
+                argv(
+                    "az ad app federated-credential delete --id {app} --federated-credential-id {credential} --yes",
+                    app=app_id,
+                    credential=credential,
+                ),
+                f"removal of the writer's federated credential {subject} (pull requests sign in as the reader)",
+            )
+    for credential, subject in wanted.items():
         if subject in present:
             boot.exists(f"federated credential {subject}")
             continue
@@ -1216,6 +1246,29 @@ def ensure_role(
     if condition:
         command += argv("--condition {condition} --condition-version 2.0", condition=condition)
     boot.change(command + ["--output", "none"], what)
+
+
+def ensure_reader_roles(boot: Bootstrap, account: dict, principal: str, new: bool, container_scope: str) -> None:
+    """What `terraform plan -lock=false` reads and nothing more (see docs/security.md): every resource's settings,
+    the state, and the secret values of the vaults Terraform manages (the plan refreshes them)."""
+    subscription = f"/subscriptions/{account['id']}"
+    sp = (boot, principal, "ServicePrincipal")
+    ensure_role(*sp, "Reader", subscription, "Reader on the subscription, for the reader identity", new=new)
+    ensure_role(
+        *sp,
+        "Storage Blob Data Reader",
+        container_scope,
+        "Storage Blob Data Reader on the state container, for the reader identity (plans take no lock)",
+        new=new,
+    )
+    if (TERRAFORM_DIR / "modules" / "key_vault").is_dir():
+        ensure_role(
+            *sp,
+            "Key Vault Secrets User",
+            subscription,
+            "Key Vault Secrets User on the subscription, for the reader identity (a plan reads the secrets it manages)",
+            new=new,
+        )
 
 
 def ensure_roles(boot: Bootstrap, account: dict, principal: str, new: bool, container_scope: str) -> None:
@@ -1328,11 +1381,14 @@ def cmd_setup(args, config) -> int:
     container_scope = ensure_state_storage(boot, storage, config["region"], account["id"])
     app_id, principal, new = ensure_identity(boot, repository, args.legacy_oidc_subjects)
     ensure_roles(boot, account, principal, new, container_scope)
+    reader_id, reader, reader_new = ensure_identity(boot, repository, args.legacy_oidc_subjects, "reader")
+    ensure_reader_roles(boot, account, reader, reader_new, container_scope)
     ensure_github(
         boot,
         repo,
         {
             "AZURE_CLIENT_ID": app_id,
+            "AZURE_READER_CLIENT_ID": reader_id,
             "AZURE_TENANT_ID": account["tenantId"],
             "AZURE_SUBSCRIPTION_ID": account["id"],
             "NIMBUS_STATE_RESOURCE_GROUP": storage["resource_group_name"],
