@@ -560,6 +560,24 @@ def gh_is_read_only(argv: list[str]) -> bool:
     return argv[0] == "api" and option_value(argv, "--method") in (None, "GET") and "-X" not in argv
 
 
+SELECTED_BRANCHES = re.escape(
+    "--field 'deployment_branch_policy[protected_branches]=false' "
+    "--field 'deployment_branch_policy[custom_branch_policies]=true' --silent"
+)
+
+
+def branch_patterns(commands: list[str]) -> dict[str, list[str]]:
+    """GitHub Environment -> the branch patterns setup's commands add to its deployment branch policy."""
+    added: dict[str, list[str]] = {}
+    for line in commands:
+        words = shlex.split(line)
+        if words[:4] == ["gh", "api", "--method", "POST"] and words[4].endswith("/deployment-branch-policies"):
+            assert "type=branch" in words
+            (name,) = [word[5:] for word in words if word.startswith("name=")]
+            added.setdefault(words[4].split("/")[-2], []).append(name)
+    return added
+
+
 @pytest.fixture(scope="module")
 def full_project(rendered):
     return rendered("fullest")  # with the Key Vault module: one more role
@@ -608,8 +626,8 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         r"^gh variable set AZURE_TENANT_ID --repo octo-org/shop --body 99999999-8888-7777-6666-555555555555$",
         r"^gh variable set AZURE_SUBSCRIPTION_ID --repo octo-org/shop --body 11111111-2222-3333-4444-555555555555$",
         r"^gh variable set NIMBUS_STATE_STORAGE_ACCOUNT --repo octo-org/shop --body nimbustf[0-9a-f]{14}$",
-        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus --silent$",
-        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus-protected --silent$",
+        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus " + SELECTED_BRANCHES,
+        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus-protected " + SELECTED_BRANCHES,
     ]
     for pattern in expected:
         assert any(re.search(pattern, line) for line in commands), f"missing: {pattern}\n{result.stdout}"
@@ -618,6 +636,11 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         assert not any(word in line.lower() for word in SECRET_WORDS), f"secret material in: {line}"
     assert subprocess.run(["bash", "-n"], input=result.stdout, text=True).returncode == 0, "a valid bash script"
     assert "add required reviewers to the GitHub Environment nimbus-protected" in result.stdout
+    # deployment branch policies: the writer's environments accept their own branches only (fullest: deploy/env-)
+    assert branch_patterns(commands) == {
+        "nimbus": ["deploy/env-*", "main"],
+        "nimbus-protected": ["deploy/env-prod"],
+    }
     # the split: pull requests and drift never get the writer's token, the reader can change nothing
     writer_subjects = [line for line in commands if 'federated-credential create --id "$APP_ID"' in line]
     reader_subjects = [line for line in commands if 'federated-credential create --id "$READER_APP_ID"' in line]
@@ -656,6 +679,7 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
         f"storageAccounts/{account}/blobServices/default/containers/tfstate"
     )
     reader = "bbbbbbbb-0000-0000-0000-000000000005"
+    selected = {"protected_branches": False, "custom_branch_policies": True}
     principal, me, subscription = (
         "bbbbbbbb-0000-0000-0000-000000000002",
         "cccccccc-0000-0000-0000-000000000003",
@@ -719,8 +743,12 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
                     {"name": "NIMBUS_STATE_STORAGE_ACCOUNT", "value": account},
                 ],
                 "environments": {
-                    "nimbus": {},
-                    "nimbus-protected": {"protection_rules": [{"type": "required_reviewers"}]},
+                    "nimbus": {"deployment_branch_policy": selected, "branch_patterns": ["deploy/env-*", "main"]},
+                    "nimbus-protected": {
+                        "protection_rules": [{"type": "required_reviewers"}],
+                        "deployment_branch_policy": selected,
+                        "branch_patterns": ["deploy/env-prod"],
+                    },
                 },
             },
         }
@@ -729,7 +757,7 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     again = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
     assert again.returncode == 0, again.stderr
     assert [line for line in again.stdout.splitlines() if line and not line.startswith("#")] == []
-    assert "# would create: 0, already there: 28" in again.stdout, again.stdout
+    assert "# would create: 0, already there: 33" in again.stdout, again.stdout
     assert "required reviewers" not in again.stdout
 
     # a project set up by nimbus 0.2: its writer still trusts pull requests; setup removes that credential
@@ -742,6 +770,28 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
         "az ad app federated-credential delete --id aaaaaaaa-0000-0000-0000-000000000001 "
         "--federated-credential-id credential-2 --yes"
     ]
+
+
+def test_setup_restricts_existing_environments_and_adds_reviewers(full_project, world):
+    """Environments made before nimbus set branch policies (any branch could deploy) are switched to selected
+    branches; --reviewer USER puts required reviewers on the protected one, and an unknown user is refused."""
+    world.set_state({"gh": {"environments": {"nimbus": {}, "nimbus-protected": {"deployment_branch_policy": None}},
+                            "user_ids": {"carol": 31337}}})
+    result = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop", "--reviewer", "carol")
+    assert result.returncode == 0, result.stderr
+    commands = [line for line in result.stdout.splitlines() if line.startswith("gh api --method")]
+    for environment in ("nimbus", "nimbus-protected"):
+        assert any(re.fullmatch(rf"gh api --method PUT repos/octo-org/shop/environments/{environment} "
+                                + SELECTED_BRANCHES, line) for line in commands), environment
+    assert branch_patterns(commands) == {"nimbus": ["deploy/env-*", "main"], "nimbus-protected": ["deploy/env-prod"]}
+    assert (
+        "gh api --method PUT repos/octo-org/shop/environments/nimbus-protected --field 'reviewers[][type]=User' "
+        "--field 'reviewers[][id]=31337' " + re.sub(r"\\(.)", r"\1", SELECTED_BRANCHES)
+    ) in commands
+    assert "add required reviewers" not in result.stdout
+    world.set_state({"gh": {"missing_users": ["nobody"]}})
+    unknown = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop", "--reviewer", "nobody")
+    assert unknown.returncode == 3 and "refused --reviewer 'nobody': no GitHub user of that name" in unknown.stderr
 
 
 def test_setup_legacy_subjects_and_name_collisions(full_project, world):

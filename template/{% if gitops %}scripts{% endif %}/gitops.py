@@ -1320,8 +1320,92 @@ def ensure_roles(boot: Bootstrap, account: dict, principal: str, new: bool, cont
             )
 
 
-def ensure_github(boot: Bootstrap, repo: str, variables: dict, config: dict) -> None:
-    """Repository variables the workflows read, and the two GitHub Environments whose names are OIDC subjects."""
+def deployment_branches(environment: str, config: dict, default_branch: str) -> list[str]:
+    """The branch name patterns a GitHub Environment accepts runs from (its deployment branch policy): the writer's
+    environment takes environment branches and the default branch (destroys run there), the protected one only the
+    protected environments' branches. A workflow edited on any other branch cannot ask for the writer's token."""
+    prefix = config.get("branch_prefix") or ""
+    if environment == GITHUB_PROTECTED_ENVIRONMENT:
+        return [prefix + name for name in config.get("protected_environments") or []]
+    return [f"{prefix}*", default_branch]
+
+
+BRANCH_POLICY_FIELDS = (
+    "--field deployment_branch_policy[protected_branches]=false "
+    "--field deployment_branch_policy[custom_branch_policies]=true"
+)
+
+
+def ensure_branch_policies(
+    boot: Bootstrap, repo: str, environment: str, shown: dict | None, patterns: list[str]
+) -> None:
+    """`shown`: the environment as GitHub has it; None when setup has just created it (with selected branches)."""
+    path = f"repos/{repo}/environments/{environment}"
+    policy = (shown or {}).get("deployment_branch_policy") or {}
+    present = set()
+    if shown is None:
+        pass
+    elif policy.get("custom_branch_policies") and not policy.get("protected_branches"):
+        boot.exists(f"deployment branch policy of {environment} (selected branches only)")
+        listed = boot.read_json(argv("gh api {path}", path=f"{path}/deployment-branch-policies"), "listing branches")
+        present = {item.get("name") for item in (listed or {}).get("branch_policies") or []}
+    else:
+        boot.change(
+            argv("gh api --method PUT {path} " + BRANCH_POLICY_FIELDS + " --silent", path=path),
+            f"deployment branch policy of {environment} (selected branches only)",
+        )
+    for pattern in patterns:
+        if pattern in present:
+            boot.exists(f"deployment branch {pattern} of {environment}")
+            continue
+        boot.change(
+            argv(
+                "gh api --method POST {path} --raw-field {name} --raw-field type=branch --silent",
+                path=f"{path}/deployment-branch-policies",
+                name=f"name={pattern}",
+            ),
+            f"deployment branch {pattern} of {environment}",
+        )
+
+
+def ensure_reviewers(boot: Bootstrap, repo: str, reviewers: list[str]) -> bool:
+    """Required reviewers on the protected GitHub Environment (PUT keeps its branch policy). True when set."""
+    fields = []
+    for login in reviewers:
+        user = boot.read(argv("gh api {path}", path=f"users/{login}"))
+        if user.returncode != 0:
+            raise Refused(f"refused --reviewer {login!r}: no GitHub user of that name ({last_line(user.stderr)})")
+        fields += ["--field", "reviewers[][type]=User", "--field", f"reviewers[][id]={json_of(user, 'gh api users')['id']}"]
+    boot.change(
+        argv("gh api --method PUT {path}", path=f"repos/{repo}/environments/{GITHUB_PROTECTED_ENVIRONMENT}")
+        + fields
+        + argv(BRANCH_POLICY_FIELDS + " --silent"),
+        f"required reviewers {', '.join(reviewers)} on {GITHUB_PROTECTED_ENVIRONMENT}",
+    )
+    return True
+
+
+def ask_reviewers(boot: Bootstrap) -> list[str]:
+    """Offer required reviewers when a person runs setup at a terminal (never in a script or --dry-run)."""
+    if boot.dry_run or not sys.stdin.isatty():
+        return []
+    answer = input(
+        f"GitHub users who must approve applies to protected environments ({GITHUB_PROTECTED_ENVIRONMENT}), "
+        "separated by spaces (empty: none for now): "
+    )
+    return answer.split()
+
+
+def ensure_github(
+    boot: Bootstrap,
+    repo: str,
+    variables: dict,
+    config: dict,
+    default_branch: str = "main",
+    reviewers: Sequence[str] = (),
+) -> None:
+    """Repository variables the workflows read, and the two GitHub Environments whose names are OIDC subjects, each
+    accepting runs from its own branches only."""
     current = {
         item["name"]: item.get("value")
         for item in boot.read_json(
@@ -1339,18 +1423,29 @@ def ensure_github(boot: Bootstrap, repo: str, variables: dict, config: dict) -> 
             )
     for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
         shown = boot.read(argv("gh api {path}", path=f"repos/{repo}/environments/{environment}"))
+        settings: dict | None = None
         if shown.returncode == 0:
             boot.exists(f"GitHub Environment {environment}")
-            rules = (json_of(shown, "gh api environments") or {}).get("protection_rules") or []
+            settings = json_of(shown, "gh api environments") or {}
+            rules = settings.get("protection_rules") or []
             reviewed = any(rule.get("type") == "required_reviewers" for rule in rules)
         elif not_found(shown):
             boot.change(
-                argv("gh api --method PUT {path} --silent", path=f"repos/{repo}/environments/{environment}"),
-                f"GitHub Environment {environment}",
+                argv(
+                    "gh api --method PUT {path} " + BRANCH_POLICY_FIELDS + " --silent",
+                    path=f"repos/{repo}/environments/{environment}",
+                ),
+                f"GitHub Environment {environment} (deploys from selected branches only)",
             )
             reviewed = False
         else:
             raise Failed(f"reading GitHub Environment {environment} failed: {last_line(shown.stderr)}")
+        ensure_branch_policies(
+            boot, repo, environment, settings, deployment_branches(environment, config, default_branch)
+        )
+        if environment == GITHUB_PROTECTED_ENVIRONMENT and not reviewed:
+            chosen = list(reviewers) or ask_reviewers(boot)
+            reviewed = bool(chosen) and ensure_reviewers(boot, repo, chosen)
         if environment == GITHUB_PROTECTED_ENVIRONMENT and not reviewed:
             protected = ", ".join(config.get("protected_environments") or []) or "protected environments"
             boot.todo.append(
@@ -1395,6 +1490,8 @@ def cmd_setup(args, config) -> int:
             "NIMBUS_STATE_STORAGE_ACCOUNT": storage["storage_account_name"],
         },
         config,
+        repository.get("default_branch") or "main",
+        args.reviewer or (),
     )
 
     boot.todo.append(
@@ -1507,6 +1604,13 @@ def parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the az/gh commands that would change something; change nothing"
     )
     sub.add_argument("--github-repo", metavar="OWNER/REPO", help="GitHub repository (default: the git remote origin)")
+    sub.add_argument(
+        "--reviewer",
+        action="append",
+        metavar="USER",
+        help=f"GitHub user who must approve applies to protected environments ({GITHUB_PROTECTED_ENVIRONMENT}); "
+        "repeatable. Without it, setup asks at a terminal",
+    )
     sub.add_argument(
         "--legacy-oidc-subjects",
         action="store_true",
