@@ -1450,7 +1450,8 @@ def ensure_github(
             protected = ", ".join(config.get("protected_environments") or []) or "protected environments"
             boot.todo.append(
                 f"add required reviewers to the GitHub Environment {environment}, so that applies to "
-                f"{protected} wait for approval: https://github.com/{repo}/settings/environments"
+                f"{protected} wait for approval: run setup again with --reviewer USER, or "
+                f"https://github.com/{repo}/settings/environments"
             )
 
 
