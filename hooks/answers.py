@@ -73,6 +73,16 @@ def services() -> dict[str, Any]:
     return load("services")
 
 
+def catalogue() -> dict[str, dict[str, Any]]:
+    """Every module of the service catalogue (services.json `modules`), by name."""
+    return services()["modules"]
+
+
+def data_services() -> list[str]:
+    """The modules the app keeps data in (private endpoint with network = vnet, a cylinder in the diagram)."""
+    return [name for name, spec in catalogue().items() if spec["data_service"]]
+
+
 def naming() -> dict[str, Any]:
     return load("naming")
 
@@ -209,12 +219,8 @@ def modules_for(answers: dict[str, Any]) -> list[str]:
 
 
 def all_modules() -> list[str]:
-    """Every module the template can render."""
-    catalogue = services()
-    names = set(catalogue["always"]) | {catalogue["container_registry_module"]}
-    for field in ("compute", "database", "network", "addons"):
-        names |= {spec["module"] for spec in catalogue[field].values() if spec["module"]}
-    return sorted(names)
+    """Every module the template can render: the catalogue's."""
+    return sorted(catalogue())
 
 
 def needs_container_registry(answers: dict[str, Any]) -> bool:
@@ -224,12 +230,11 @@ def needs_container_registry(answers: dict[str, Any]) -> bool:
 
 # Diagram nodes that are not Terraform modules.
 DIAGRAM_EXTRA_NODES = ("developer", "actions", "identity")
-_DATA_MODULES = ("postgresql", "mysql", "sql_server", "redis", "storage_blob", "cosmosdb_mongodb", "key_vault")
 
 
 def diagram(answers: dict[str, Any], modules: list[str]) -> str:
     """A mermaid flowchart of the Azure resources these answers create (one node per module)."""
-    labels = services()["module_resources"]
+    data = data_services()
     compute = services()["compute"][answers["compute"]]["module"]
     lines = ["flowchart LR"]
     if answers.get("gitops"):
@@ -242,12 +247,12 @@ def diagram(answers: dict[str, Any], modules: list[str]) -> str:
     lines.append('  subgraph environment["Resource group per environment"]')
     lines.append('    identity["User-assigned managed identity"]')
     for module in modules:
-        shape = ('[("', '")]') if module in _DATA_MODULES else ('["', '"]')
-        lines.append(f"    {module}{shape[0]}{labels[module]}{shape[1]}")
+        shape = ('[("', '")]') if module in data else ('["', '"]')
+        lines.append(f"    {module}{shape[0]}{catalogue()[module]['resources']}{shape[1]}")
     lines.append("  end")
     lines.append(f"  {compute} -- runs as --> identity")
     for module in modules:
-        if module in _DATA_MODULES:
+        if module in data:
             lines.append(f"  {compute} --> {module}")
     if "container_registry" in modules:
         lines.append(f"  {compute} -- pulls image --> container_registry")
@@ -257,8 +262,30 @@ def diagram(answers: dict[str, Any], modules: list[str]) -> str:
     lines.append(f"  {compute} -- logs --> log_analytics")
     if "network" in modules:
         lines.append(f"  network -. VNet integration .- {compute}")
-        lines += [f"  network -. private endpoint .- {module}" for module in modules if module in _DATA_MODULES]
+        lines += [f"  network -. private endpoint .- {module}" for module in modules if module in data]
     return "\n".join(lines)
+
+
+# Root variables (template/terraform/variables.tf) behind the provenance tags; gitops.py passes them on every plan.
+PROVENANCE_VARIABLES = ("nimbus_actor", "nimbus_branch", "nimbus_commit")
+
+
+def app_subnet_delegation(answers: dict[str, Any]) -> str:
+    """The service the app subnet is delegated to (network = vnet): App Service plans (and a containerised
+    Function App on one) integrate through Microsoft.Web, Container Apps and Flex Consumption through Microsoft.App."""
+    if answers["compute"] == "app_service" or (answers["compute"] == "functions" and answers["runtime"] == "docker"):
+        return "Microsoft.Web/serverFarms"
+    return "Microsoft.App/environments"
+
+
+def resource_providers(answers: dict[str, Any], modules: list[str]) -> list[str]:
+    """The resource provider namespaces Terraform registers: the root's, each module's, the subnet delegation's."""
+    names = set(services()["root_resource_providers"])
+    for module in modules:
+        names.update(catalogue()[module]["resource_providers"])
+    if answers["network"] == "vnet":
+        names.add(app_subnet_delegation(answers).split("/")[0])
+    return sorted(names, key=str.lower)
 
 
 def derive(answers: dict[str, Any]) -> dict[str, Any]:
@@ -266,7 +293,34 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
     runtime = runtimes()[answers["runtime"]]
     chosen = modules_for(answers)
     is_java = runtime["family"] == "java"
+    data = data_services()
     return {
+        # the catalogue entry of each module this project renders (main.tf, providers.tf, the modules README)
+        "catalogue": {name: catalogue()[name] for name in chosen},
+        # data services the root module calls with its one data-service block, and those with a private endpoint
+        # (in catalogue order, so that a rendered main.tf keeps its order when a service is added)
+        "data_modules": [
+            name for name in data if name in chosen and not catalogue()[name].get("own_root_block")
+        ],
+        "private_endpoint_modules": [
+            name for name, spec in catalogue().items() if name in chosen and spec.get("private_dns_zone")
+        ],
+        # modules filling the app_settings `database` input (one of them at most is rendered)
+        "database_modules": [name for name, spec in catalogue().items() if spec.get("app_settings") == "database"],
+        "resource_providers": resource_providers(answers, chosen),
+        # root variables gitops.py gives values (nimbus.json): the provenance tags always, this machine's address
+        # when a Key Vault sits behind its firewall (network = vnet) and must admit the deployer
+        "root_variables": [
+            *PROVENANCE_VARIABLES,
+            *(["deployer_ip_ranges"] if answers["network"] == "vnet" and "key_vault" in chosen else []),
+        ],
+        "app_subnet_delegation": app_subnet_delegation(answers) if answers["network"] == "vnet" else None,
+        # the compute service as flags, for workflows (never compare raw answers there)
+        "app_service": answers["compute"] == "app_service",
+        "container_apps": answers["compute"] == "container_apps",
+        "functions": answers["compute"] == "functions",
+        "flex_consumption": answers["compute"] == "functions" and runtime["family"] != "docker",
+        "docker": runtime["family"] == "docker",
         "modules": {name: name in chosen for name in all_modules()},
         "module_list": chosen,
         "runtime_family": runtime["family"],
@@ -279,47 +333,3 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "naming": naming(),
         "diagram": diagram(answers, chosen),
     }
-
-
-# ----------------------------------------------------------------------------------------------------
-# Changing answers on a live project (docs/upgrading.md): what a new answer set takes away.
-# ----------------------------------------------------------------------------------------------------
-
-# A change of one of these renames or relocates every Azure resource: each one is destroyed and created again.
-REPLACING_FIELDS = ("project_name", "azure_region")
-
-
-def _rendered_modules(answers: dict[str, Any]) -> set[str]:
-    """modules_for() that tolerates an answer set from another template version (unknown values: no modules)."""
-    try:
-        return set(modules_for(answers))
-    except (KeyError, TypeError):
-        return set()
-
-
-def removed_modules(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """The modules `previous` rendered that `new` does not: `terraform apply` destroys everything they hold."""
-    return sorted(_rendered_modules(previous) - _rendered_modules(new))
-
-
-def replaced_by(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """The REPLACING_FIELDS whose value changes (every resource of every environment is replaced)."""
-    if not _rendered_modules(previous):
-        return []
-    return [field for field in REPLACING_FIELDS if previous.get(field) != new.get(field)]
-
-
-def destroy_reasons(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """One line per changed answer that destroys something, e.g. "database: postgresql -> none"."""
-    if not _rendered_modules(previous):
-        return []
-    reasons = []
-    for field in (*REPLACING_FIELDS, "compute", "runtime", "database", "network"):
-        if previous.get(field) != new.get(field):
-            reasons.append(f"{field}: {previous.get(field)} -> {new.get(field)}")
-    dropped = [addon for addon in previous.get("addons") or [] if addon not in (new.get("addons") or [])]
-    if dropped:
-        reasons.append("addons: " + ", ".join(dropped) + " removed")
-    if not removed_modules(previous, new) and not replaced_by(previous, new):
-        return []
-    return reasons

@@ -29,30 +29,57 @@ from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-import answers as nimbus_answers  # noqa: E402
-import migrations  # noqa: E402
-
-sys.path.pop(0)
+# Siblings are plain imports: hooks/extensions.py (`_import_own`) loads this module with hooks/ on sys.path.
+import answers as nimbus_answers
+import migrations
 
 MODULES_DIR = Path(__file__).resolve().parent.parent / "template" / "terraform" / "modules"
 RESOURCE = re.compile(r'^\s*resource\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
 JINJA = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
 
-# What is lost with each module, beyond "the resources are deleted".
-LOSSES = {
-    "postgresql": "every database on the server and its backups",
-    "mysql": "every database on the server and its backups",
-    "sql_server": "every database on the server and its backups",
-    "cosmosdb_mongodb": "every collection and document",
-    "storage_blob": "every blob",
-    "key_vault": "every secret (soft-deleted: recoverable until the retention period ends)",
-    "redis": "the cached data",
-    "log_analytics": "the logs and metrics it holds",
-    "application_insights": "the telemetry it holds",
-    "container_registry": "every image pushed to it",
-    "network": "the virtual network and private endpoints; data services go back to public endpoints",
-}
+# ----------------------------------------------------------------------------------------------------
+# Changing answers on a live project (docs/upgrading.md): what a new answer set takes away.
+# ----------------------------------------------------------------------------------------------------
+
+# A change of one of these renames or relocates every Azure resource: each one is destroyed and created again.
+REPLACING_FIELDS = ("project_name", "azure_region")
+
+
+def _rendered_modules(answers: dict[str, Any]) -> set[str]:
+    """modules_for() that tolerates an answer set from another template version (unknown values: no modules)."""
+    try:
+        return set(nimbus_answers.modules_for(answers))
+    except (KeyError, TypeError):
+        return set()
+
+
+def removed_modules(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The modules `previous` rendered that `new` does not: `terraform apply` destroys everything they hold."""
+    return sorted(_rendered_modules(previous) - _rendered_modules(new))
+
+
+def replaced_by(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The REPLACING_FIELDS whose value changes (every resource of every environment is replaced)."""
+    if not _rendered_modules(previous):
+        return []
+    return [field for field in REPLACING_FIELDS if previous.get(field) != new.get(field)]
+
+
+def destroy_reasons(previous: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """One line per changed answer that destroys something, e.g. "database: postgresql -> none"."""
+    if not _rendered_modules(previous):
+        return []
+    reasons = []
+    for field in (*REPLACING_FIELDS, "compute", "runtime", "database", "network"):
+        if previous.get(field) != new.get(field):
+            reasons.append(f"{field}: {previous.get(field)} -> {new.get(field)}")
+    dropped = [addon for addon in previous.get("addons") or [] if addon not in (new.get("addons") or [])]
+    if dropped:
+        reasons.append("addons: " + ", ".join(dropped) + " removed")
+    if not removed_modules(previous, new) and not replaced_by(previous, new):
+        return []
+    return reasons
+
 
 _announced: set[tuple] = set()
 
@@ -114,30 +141,31 @@ def plan(previous: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, list
     """What `new` destroys compared with `previous`, or None when nothing is destroyed."""
     if not previous:
         return None
-    removed = nimbus_answers.removed_modules(previous, new)
-    replaced = nimbus_answers.replaced_by(previous, new)
+    removed = removed_modules(previous, new)
+    replaced = replaced_by(previous, new)
     if not removed and not replaced:
         return None
     # with a new name or region, every module both answer sets render is destroyed and created again
     kept = (
-        sorted(nimbus_answers._rendered_modules(previous) & nimbus_answers._rendered_modules(new)) if replaced else []
+        sorted(_rendered_modules(previous) & _rendered_modules(new)) if replaced else []
     )
     return {
         "removed": removed,
         "replaced": replaced,
         "replaced_modules": kept,
-        "reasons": nimbus_answers.destroy_reasons(previous, new),
+        "reasons": destroy_reasons(previous, new),
     }
 
 
 def describe_module(module: str) -> str:
     resources = module_resources(module)
-    what = nimbus_answers.services().get("module_resources", {}).get(module)
+    entry = nimbus_answers.catalogue().get(module, {})
+    what = entry.get("resources")
     line = f"module.{module} ({what + ', ' if what else ''}terraform/modules/{module})"
     if resources:
         line += ": " + ", ".join(resources)
-    if module in LOSSES:
-        line += f"\n      lost with it: {LOSSES[module]}"
+    if entry.get("lost_when_removed"):
+        line += f"\n      lost with it: {entry['lost_when_removed']}"
     return line
 
 

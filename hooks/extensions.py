@@ -22,7 +22,7 @@ def _import_own(*names: str) -> list:
     hooks/extensions.py; a plain `import answers` would hand the new version the old version's module (and its
     data files) from sys.modules. Each load imports fresh copies, then puts sys.modules back as it was.
     """
-    shared = ("answers", "compile_cache", "destroy_guard", "migrations")
+    shared = ("answers", "destroy_guard", "migrations", "post_copy")
     saved = {name: sys.modules.pop(name) for name in shared if name in sys.modules}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
@@ -34,11 +34,25 @@ def _import_own(*names: str) -> list:
         sys.modules.update(saved)
 
 
-answers, compile_cache, destroy_guard = _import_own("answers", "compile_cache", "destroy_guard")
+answers, destroy_guard, post_copy = _import_own("answers", "destroy_guard", "post_copy")
 
 
-# First-line marker of the files nimbus owns in a project but a team may already have its own of.
-GENERATED_MARKER = "nimbus:generated"
+def compile_once(environment) -> None:
+    """Compile each Jinja source once per run: copier renders every path part of every file through
+    `from_string` (the same short sources, hundreds of times per copy). Compiling is pure, so the code is kept
+    in memory for the run (never on disk: no cache of executable code outlives the process)."""
+    compiled: dict[tuple, Any] = {}
+    compile_source = environment.compile
+
+    def compile(source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str):
+            return compile_source(source, name, filename, raw, defer_init)
+        key = (source, name, filename, defer_init)
+        if key not in compiled:
+            compiled[key] = compile_source(source, name, filename, raw, defer_init)
+        return compiled[key]
+
+    environment.compile = compile
 
 
 def keep_theirs_for(launch_dir: Path):
@@ -52,16 +66,15 @@ def keep_theirs_for(launch_dir: Path):
     def keep_theirs(context, relative_path: str) -> str:
         """A `_skip_if_exists` pattern for `relative_path` when the project's copy is the team's own file.
 
-        Files nimbus rendered carry GENERATED_MARKER on their first line and stay current under `copier update`;
-        a file without it (an adopted repository's own README, or one whose team removed the marker) is never
-        written to. Returns '' (matches nothing) when the file is nimbus's or does not exist.
+        Files nimbus rendered carry the nimbus:generated marker on their first line (or an earlier version's
+        first line, post_copy.UNMARKED_FIRST_LINES) and stay current under `copier update`; a file without it (an
+        adopted repository's own README, or one whose team removed the marker) is never written to. Returns ''
+        (matches nothing) when the file is nimbus's or does not exist.
         """
         existing = launch_dir / str(context["_copier_conf"]["dst_path"]) / relative_path
         if not existing.is_file():
             return ""
-        with existing.open(encoding="utf-8", errors="replace") as handle:
-            first_line = handle.readline()
-        return "" if GENERATED_MARKER in first_line else relative_path
+        return "" if post_copy.generated(existing, relative_path) else relative_path
 
     return keep_theirs
 
@@ -70,6 +83,47 @@ def action_uses(action: str) -> str:
     """`owner/name@<commit> # vX.Y.Z` for a `uses:` line, from hooks/data/actions.json (one source of truth)."""
     pin = answers.load("actions")[action]
     return f"{action}@{pin['commit']} # {pin['version']}"
+
+
+def theirs_elsewhere_for(launch_dir: Path):
+    """Build `nimbus_theirs_elsewhere(path, *spellings)`: an `_exclude` pattern for `path` when the project holds
+    the team's file under another name (.github/dependabot.yaml for .github/dependabot.yml), so that nimbus writes
+    no second copy; '' (matches nothing) otherwise."""
+
+    @pass_context
+    def theirs_elsewhere(context, relative_path: str, *spellings: str) -> str:
+        destination = launch_dir / str(context["_copier_conf"]["dst_path"])
+        return relative_path if any((destination / other).is_file() for other in spellings) else ""
+
+    return theirs_elsewhere
+
+
+def check_adoption_for(launch_dir: Path):
+    """Build the `nimbus_check_adoption` filter (validator of the `gitops` question, the last one paths depend on):
+    a first copy into a folder holding files nimbus would overwrite is refused before anything is written."""
+
+    @pass_context
+    def check_adoption(context, _value) -> str:
+        # Validators see no _copier_operation; an update (or recopy) has the answers file, which adoption_clashes
+        # takes as "nimbus was here before".
+        if context.get("_copier_operation") not in (None, "copy"):
+            return ""
+        destination = launch_dir / str(context["_copier_conf"]["dst_path"])
+        given = {key: value for key, value in answers.answers_from(context).items() if value is not None}
+        try:
+            clashes = post_copy.adoption_clashes(destination, given, str(context["_copier_conf"]["answers_file"]))
+        except (KeyError, TypeError):
+            return ""  # an earlier answer is invalid; its own validator says so
+        if not clashes:
+            return ""
+        shown = ", ".join(clashes[:8]) + (f" and {len(clashes) - 8} more" if len(clashes) > 8 else "")
+        return (
+            f"nimbus would overwrite files of this repository: {shown}. Nothing was written. Move them aside "
+            "(or copy nimbus into a subfolder) and run copier again; docs/adopting.md says which files nimbus "
+            "keeps as yours."
+        )
+
+    return check_adoption
 
 
 class NimbusExtension(ContextHook):
@@ -81,8 +135,7 @@ class NimbusExtension(ContextHook):
 
     def __init__(self, environment):
         super().__init__(environment)
-        # keeps rendering the fullest project cheap (tools/benchmark_render.py)
-        self.compile_cache = compile_cache.install(environment)
+        compile_once(environment)  # keeps rendering the fullest project cheap (tools/benchmark_render.py)
         environment.filters.update(
             {
                 "nimbus_check_project_name": answers.check_project_name,
@@ -91,6 +144,7 @@ class NimbusExtension(ContextHook):
                 "nimbus_check_env_branch_prefix": answers.check_env_branch_prefix,
                 "nimbus_check_combination": lambda context: answers.check_combination(dict(context)),
                 "nimbus_default_project_name": answers.default_project_name,
+                "nimbus_check_adoption": check_adoption_for(Path.cwd()),
             }
         )
         environment.globals.update(
@@ -98,6 +152,7 @@ class NimbusExtension(ContextHook):
             nimbus_java_runtimes=answers.java_runtimes(),
             nimbus_keep_theirs=keep_theirs_for(Path.cwd()),
             nimbus_uses=action_uses,
+            nimbus_theirs_elsewhere=theirs_elsewhere_for(Path.cwd()),
             # allow_destroy's `when` and `help`: does this update destroy anything, and what
             nimbus_destroy_pending=pass_context(destroy_guard.pending),
             nimbus_destroy_summary=pass_context(destroy_guard.pending_summary),
@@ -107,9 +162,6 @@ class NimbusExtension(ContextHook):
         self.derived: dict[tuple, dict[str, Any]] = {}
 
     def hook(self, context: dict[str, Any]) -> None:
-        if str(context.get("_copier_phase")) == "tasks":
-            # every file is rendered: save what was compiled now rather than when the process exits
-            self.compile_cache.save()
         if "project_name" not in context or "network" not in context:
             return  # still asking questions: nothing to derive yet
         given = answers.answers_from(context)

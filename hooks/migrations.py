@@ -50,10 +50,9 @@ from typing import Any
 import yaml
 from packaging.version import Version
 
-sys.path.insert(0, str(Path(__file__).parent))
-import answers as nimbus_answers  # noqa: E402
-
-sys.path.pop(0)
+# Siblings are plain imports: run as a script (copier's `_migrations`), hooks/ is sys.path[0]; imported, by
+# hooks/extensions.py (`_import_own`), hooks/ is on sys.path too.
+import answers as nimbus_answers
 
 REGISTRY = Path(__file__).parent / "data" / "migrations.json"
 ANSWERS_FILE = ".copier-answers.yml"

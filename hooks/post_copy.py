@@ -17,7 +17,9 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 # The hooks' answers module, yaml and jinja2 are imported where an existing repository needs them: a fresh
-# copy (the common case) only runs git, and this task's start-up is part of every `copier copy`.
+# copy (the common case) only runs git, and this task's start-up is part of every `copier copy`. Those imports
+# run later than the module's own import (hooks/extensions.py loads it with `_import_own`, which restores
+# sys.path afterwards), so this module, alone among the hooks, keeps its folder on sys.path.
 sys.path.insert(0, str(Path(__file__).parent))
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "template"
@@ -26,6 +28,12 @@ ANSWERS_FILE = ".copier-answers.yml"
 FALLBACK_AUTHOR = {"user.name": "nimbus", "user.email": "nimbus@users.noreply.github.com"}
 # Paths copier never copies from a template (its default _exclude).
 IGNORED_PARTS = {"__pycache__", ".git", ".DS_Store", ".svn"}
+GENERATED_MARKER = "nimbus:generated"  # first line of the files nimbus renders that a team may have its own of
+# First lines of such files as nimbus rendered them before they carried the marker: still nimbus's, so that
+# `copier update` keeps them current.
+UNMARKED_FIRST_LINES = {
+    ".github/dependabot.yml": "# The workflows pin every action to a full version (vX.Y.Z): Dependabot proposes the",
+}
 
 
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -86,20 +94,57 @@ def commit_fresh_repository() -> None:
     print("nimbus: created a git repository on branch main with one commit holding the generated files.")
 
 
-def skip_if_exists_patterns() -> list[str]:
-    """copier.yml's `_skip_if_exists` as plain paths: files a team may already have, which nimbus never overwrites.
+def generated(path: Path, relative_path: str | None = None) -> bool:
+    """A file nimbus rendered (the marker on its first line, or the first line an earlier version wrote without
+    one), not the team's own."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        first_line = handle.readline()
+    legacy = UNMARKED_FIRST_LINES.get(relative_path if relative_path is not None else str(path))
+    return GENERATED_MARKER in first_line or bool(legacy and first_line.startswith(legacy))
 
-    Entries written `{{ nimbus_keep_theirs('README.md') }}` stand for their path (kept when the team's copy
-    lacks the nimbus:generated marker, see hooks/extensions.py).
+
+def keep_theirs_entries() -> list[tuple[str, list[str]]]:
+    """Files a team may already have, which nimbus never overwrites, as (path, other spellings): copier.yml's
+    `_skip_if_exists` (entries written `{{ nimbus_keep_theirs('README.md') }}` stand for their path, kept when the
+    team's copy lacks the nimbus:generated marker, see hooks/extensions.py) and, from `_exclude`, the other names
+    under which the team's file keeps nimbus's out entirely (`nimbus_theirs_elsewhere(path, spelling...)`).
     """
     import yaml
 
     config = yaml.safe_load((TEMPLATE_DIR.parent / "copier.yml").read_text(encoding="utf-8"))
-    patterns = []
+    spellings: dict[str, list[str]] = {}
+    for entry in config.get("_exclude") or []:
+        elsewhere = re.search(r"nimbus_theirs_elsewhere\(([^)]*)\)", entry)
+        if elsewhere:
+            path, *others = re.findall(r"'([^']+)'", elsewhere.group(1))
+            spellings[path] = others
+    entries = []
     for entry in config.get("_skip_if_exists") or []:
         owned = re.search(r"nimbus_keep_theirs\('([^']+)'\)", entry)
-        patterns.append(owned.group(1) if owned else entry)
-    return patterns
+        path = owned.group(1) if owned else entry
+        entries.append((path, spellings.get(path, [])))
+    return entries
+
+
+def skip_if_exists_patterns() -> list[str]:
+    return [path for path, _ in keep_theirs_entries()]
+
+
+def adoption_clashes(destination: Path, answers: dict, answers_file: str = ANSWERS_FILE) -> list[str]:
+    """Files a first `copier copy` into `destination` would have to overwrite: the team's own, not in
+    `_skip_if_exists`. copier stops at the first one it cannot ask about (non-interactive) with part of the
+    project written, so the copy is refused before anything is (hooks/extensions.py, the gitops question)."""
+    if (destination / answers_file).exists():
+        return []  # nimbus was copied here before: copier's own conflict handling applies
+    if not destination.is_dir() or not any(entry.name != ".git" for entry in destination.iterdir()):
+        return []  # a new project: nothing to clash with (and no path rendering, which costs)
+    paths = rendered_paths({"env_branch_prefix": "env-", **answers}, answers_file)  # the prefix names no path
+    kept = skip_if_exists_patterns()
+    return [
+        path
+        for path in paths
+        if (destination / path).is_file() and not any(fnmatch(path, pattern) for pattern in kept)
+    ]
 
 
 def report_existing_repository(answers: dict, answers_file: str = ANSWERS_FILE) -> None:
@@ -109,12 +154,15 @@ def report_existing_repository(answers: dict, answers_file: str = ANSWERS_FILE) 
     added, changed, kept = [], [], []
     for path in rendered_paths(answers, answers_file):
         status = git("status", "--porcelain", "--untracked-files=all", "--", path).stdout
-        if status.startswith("??"):
+        if any(fnmatch(path, pattern) for pattern in skipped) and Path(path).is_file() and not generated(Path(path)):
+            kept.append(path)  # the team's own file (committed or not), which copier did not overwrite
+        elif status.startswith("??"):
             added.append(path)
         elif status.strip():
             changed.append(path)
-        elif any(fnmatch(path, pattern) for pattern in skipped) and Path(path).is_file():
-            kept.append(path)  # tracked, unchanged, and one copier does not overwrite: the team's own file
+    for path, spellings in keep_theirs_entries():
+        # The team's file under another name (dependabot.yaml): nimbus's was not written at all.
+        kept += [other for other in spellings if Path(other).is_file() and not Path(path).is_file()]
     prefix = here.relative_to(top.resolve())
     shown = [str(prefix / path) if str(prefix) != "." else path for path in added + changed]
     print("nimbus: this folder is inside an existing git repository; nothing was staged or committed.")

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -73,6 +74,11 @@ class FakeWorld:
 
     def clear(self) -> None:
         self.log.unlink(missing_ok=True)
+
+
+def days_ago(days: float) -> str:
+    """A time `days` before now, written as GitHub and Azure print times."""
+    return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_cli(project: Path, world: FakeWorld, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -432,8 +438,12 @@ class WorkflowRun:
         sha: str = "0123456789abcdef0123456789abcdef01234567",
         repository: str = "octo-org/shop",
         artifacts: dict | None = None,
+        inputs: dict | None = None,
+        secrets: dict | None = None,
     ):
         self.project, self.world, self.folder = project, world, folder
+        self.inputs = dict(inputs or {})  # workflow_call / workflow_dispatch inputs
+        self.called: dict[str, list[WorkflowRun]] = {}  # job id -> the reusable workflow runs it called
         self.document = load_workflow(project / ".github" / "workflows" / workflow)
         self.jobs: dict[str, JobRun] = {}
         self.artifacts: dict[str, dict[str, bytes]] = dict(artifacts or {})
@@ -461,6 +471,7 @@ class WorkflowRun:
             "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
             **(variables or {}),
         }
+        self.secrets = dict(secrets or {})
         self.counter = 0
 
     # -- public ----------------------------------------------------------------------------------------------
@@ -490,8 +501,8 @@ class WorkflowRun:
         return {
             "github": self.github,
             "vars": self.variables,
-            "secrets": {},
-            "inputs": {},
+            "secrets": self.secrets,
+            "inputs": self.inputs,
             "runner": {"os": "Linux", "temp": str(self.folder / "runner-temp"), "arch": "X64"},
         }
 
@@ -508,12 +519,15 @@ class WorkflowRun:
         if not condition(spec.get("if"), context, {"failed": needs_failed}):
             return JobRun(job_id, result="skipped")
         matrix = (spec.get("strategy") or {}).get("matrix")
+        combinations = [{}]
+        if matrix:
+            axes = interpolate(matrix, context, {"failed": False})
+            for axis, values in axes.items():
+                combinations = [{**combo, axis: value} for combo in combinations for value in values]
+        if "uses" in spec:
+            return self.call_workflow(job_id, spec, context, combinations if matrix else [None])
         if not matrix:
             return self.run_instance(job_id, spec, context, None)
-        axes = interpolate(matrix, context, {"failed": False})
-        combinations = [{}]
-        for axis, values in axes.items():
-            combinations = [{**combo, axis: value} for combo in combinations for value in values]
         instances = [self.run_instance(job_id, spec, context, combo) for combo in combinations]
         merged = JobRun(job_id, result="failure" if any(i.result == "failure" for i in instances) else "success")
         merged.steps = [step for instance in instances for step in instance.steps]
@@ -522,6 +536,44 @@ class WorkflowRun:
         merged.environment = instances[-1].environment if instances else None
         self.instances = getattr(self, "instances", {})
         self.instances[job_id] = instances
+        return merged
+
+    def call_workflow(self, job_id: str, spec: dict, context: dict, combinations: list) -> JobRun:
+        """A job that calls a reusable workflow of the same repository (`uses: ./.github/workflows/X.yml`): the
+        called workflow runs with the caller's github context and the job's `with:` as its inputs."""
+        uses = spec["uses"]
+        assert uses.startswith("./.github/workflows/"), f"{job_id}: only local reusable workflows are supported"
+        called = load_workflow(self.project / uses)
+        assert "workflow_call" in called["on"], f"{uses} cannot be called (no on.workflow_call)"
+        declared = called["on"]["workflow_call"].get("inputs") or {}
+        runs = []
+        for combo in combinations:
+            arguments = interpolate(spec.get("with") or {}, {**context, "matrix": combo or {}}, {"failed": False})
+            assert set(arguments) <= set(declared), f"{job_id}: inputs {set(arguments) - set(declared)} undeclared"
+            inputs = {name: (item or {}).get("default", "") for name, item in declared.items()}
+            inputs.update({name: to_text(value) for name, value in arguments.items()})
+            self.counter += 1
+            folder = self.folder / f"call-{self.counter}-{job_id}"
+            folder.mkdir()
+            run = WorkflowRun(
+                self.project,
+                Path(uses).name,
+                self.world,
+                folder,
+                event_name=self.github["event_name"],
+                event=self.github["event"],
+                ref=self.github["ref"],
+                variables=self.variables,
+                sha=self.github["sha"],
+                repository=self.github["repository"],
+                inputs=inputs,
+            )
+            run.run()
+            runs.append(run)
+        self.called[job_id] = runs
+        failed = any(job.result == "failure" for run in runs for job in run.jobs.values())
+        merged = JobRun(job_id, result="failure" if failed else "success")
+        merged.summary = "".join(job.summary for run in runs for job in run.jobs.values())
         return merged
 
     def run_instance(self, job_id: str, spec: dict, context: dict, matrix: dict | None) -> JobRun:
@@ -643,6 +695,7 @@ class WorkflowRun:
             GITHUB_HEAD_REF=github["head_ref"],
             GITHUB_SERVER_URL=github["server_url"],
             GITHUB_RUN_ID=github["run_id"],
+            GITHUB_ACTOR=github["actor"],
             RUNNER_TEMP=str(runner_temp),
             RUNNER_OS="Linux",
             GITHUB_OUTPUT=str(output_file),

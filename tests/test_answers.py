@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -227,3 +228,64 @@ def test_answer_reference_page_is_current():
         [sys.executable, str(ROOT / "tools" / "answer_reference.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+# -- the service catalogue (hooks/data/services.json) ------------------------------------------------------------
+MODULES_DIR = ROOT / "template" / "terraform" / "modules"
+
+
+def test_catalogue_entries_and_module_folders_correspond_one_to_one():
+    """Each catalogue module has its folder, rendered exactly when nimbus.modules.<module> is true, and each
+    service folder is in the catalogue; each answer value's module is a catalogue module."""
+    conditional = {}
+    for folder in MODULES_DIR.iterdir():
+        if folder.is_dir() and "{%" in folder.name:
+            module = folder.name.split("%}")[1].split("{%")[0]
+            assert folder.name == f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
+            conditional[module] = folder
+    assert sorted(conditional) == nimbus_answers.all_modules() == sorted(nimbus_answers.catalogue())
+    services = nimbus_answers.services()
+    answer_modules = {
+        spec["module"] for field in ("compute", "database", "addons", "network") for spec in services[field].values()
+    }
+    answer_modules |= set(services["always"]) | {services["container_registry_module"]}
+    assert answer_modules - {None} == set(conditional)
+    for module, spec in nimbus_answers.catalogue().items():
+        assert spec["resources"] and spec["resource_providers"], module
+        main = (conditional[module] / "main.tf").read_text(encoding="utf-8")
+        # a private DNS zone exactly for the modules that call the shared private endpoint module
+        assert bool(spec.get("private_dns_zone")) == ('source = "../private_endpoint"' in main), module
+        if spec.get("private_dns_zone"):
+            assert spec["data_service"], module
+            variables = (conditional[module] / "variables.tf").read_text(encoding="utf-8")
+            assert spec["private_dns_zone"].replace(".", "\\\\.") in variables, f"{module}: zone not validated"
+
+
+def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
+    """Adding a data service is one catalogue entry (plus its folder): every list of services derives from it."""
+    import destroy_guard
+
+    catalogue = json.loads(json.dumps(nimbus_answers.services()))
+    catalogue["addons"]["service_bus"] = {"module": "service_bus"}
+    catalogue["modules"]["service_bus"] = {
+        "resources": "Service Bus namespace",
+        "data_service": True,
+        "private_dns_zone": "privatelink.servicebus.windows.net",
+        "resource_providers": ["Microsoft.ServiceBus"],
+        "lost_when_removed": "every queued message",
+    }
+    monkeypatch.setattr(nimbus_answers, "services", lambda: catalogue)
+    monkeypatch.setattr(destroy_guard, "module_resources", lambda module: ())
+    answers = make(addons=["service_bus"], network="vnet")
+    assert nimbus_answers.validate(answers) == []
+    derived = nimbus_answers.derive(answers)
+    assert derived["modules"]["service_bus"] and "service_bus" in derived["module_list"]
+    assert "service_bus" in derived["data_modules"] and "service_bus" in derived["private_endpoint_modules"]
+    assert derived["catalogue"]["service_bus"]["private_dns_zone"] == "privatelink.servicebus.windows.net"
+    assert "Microsoft.ServiceBus" in derived["resource_providers"]
+    assert 'service_bus[("Service Bus namespace")]' in derived["diagram"]
+    assert "network -. private endpoint .- service_bus" in derived["diagram"]
+    assert "lost with it: every queued message" in destroy_guard.describe_module("service_bus")
+    previous = make(addons=["service_bus"])
+    assert destroy_guard.removed_modules(previous, make()) == ["service_bus"]
+

@@ -170,3 +170,50 @@ def test_folder_ignored_by_an_enclosing_repository_becomes_its_own_repository(te
     assert git("rev-parse", "--show-toplevel", cwd=project).strip() == str(project)
     assert git("rev-list", "--count", "HEAD", cwd=project).strip() == "1"
     assert git("status", "--porcelain", cwd=clone) == ""  # the clone is untouched
+
+
+TEAM_DEPENDABOT = (
+    "version: 2\nupdates:\n  - package-ecosystem: npm\n    directory: /\n    schedule:\n      interval: daily\n"
+)
+
+
+@pytest.mark.parametrize("spelling", ["dependabot.yml", "dependabot.yaml"])
+@pytest.mark.parametrize("overwrite", [False, True], ids=["defaults", "overwrite"])
+def test_adoption_keeps_the_teams_dependabot_file_and_completes(template_repo, tmp_path, spelling, overwrite):
+    """A non-interactive copy into a repository with its own Dependabot file (either spelling) completes, keeps
+    the team's file (even with --overwrite), writes no second one, and says so in its report."""
+    repo = tmp_path / "existing"
+    make_user_repository(repo)
+    (repo / ".github").mkdir()
+    (repo / ".github" / spelling).write_text(TEAM_DEPENDABOT)
+    command = [COPIER, "copy", "--trust", "--defaults", "-d", "project_name=shop", str(template_repo), str(repo)]
+    result = subprocess.run(command + (["--overwrite"] if overwrite else []), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (repo / ".github" / spelling).read_text() == TEAM_DEPENDABOT
+    assert sorted(path.name for path in (repo / ".github").glob("dependabot.*")) == [spelling]
+    assert (repo / ".github" / "workflows" / "environment.yml").is_file(), "the copy went through to the end"
+    assert f"kept:     .github/{spelling}" in result.stdout
+    assert "Add nimbus" in result.stdout
+
+
+def test_adoption_that_would_overwrite_the_teams_files_is_refused_before_writing_anything(template_repo, tmp_path):
+    repo = tmp_path / "existing"
+    make_user_repository(repo)
+    (repo / "terraform").mkdir()
+    (repo / "terraform" / "main.tf").write_text('resource "null_resource" "ours" {}\n')
+    (repo / "scripts").mkdir()
+    (repo / "scripts" / "gitops.py").write_text("print('our own script')\n")
+    before = sorted(str(path.relative_to(repo)) for path in repo.rglob("*") if ".git" not in path.parts)
+    result = subprocess.run(
+        [COPIER, "copy", "--trust", "--defaults", "-d", "project_name=shop", str(template_repo), str(repo)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    message = result.stderr
+    assert "nimbus would overwrite files of this repository" in message, message
+    assert "terraform/main.tf" in message and "scripts/gitops.py" in message and "Nothing was written" in message
+    # (copier itself prints a failed validator's message under a traceback when the copy is not interactive)
+    after = sorted(str(path.relative_to(repo)) for path in repo.rglob("*") if ".git" not in path.parts)
+    assert after == before, "nothing written"
+    assert (repo / "terraform" / "main.tf").read_text() == 'resource "null_resource" "ours" {}\n'

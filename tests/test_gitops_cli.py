@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from gitops_support import (
     FakeWorld,
     backend_settings,
     copy_project,
+    days_ago,
     option_value,
     run_cli,
 )
@@ -212,6 +214,18 @@ def terraform(world: FakeWorld, command: str) -> list[list[str]]:
     return [argv for argv in world.argvs("terraform") if argv[1:2] == [command]]
 
 
+def test_init_in_ci_keeps_a_committed_lock_file_read_only(workdir, world):
+    result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="true")
+    assert result.returncode == 0, result.stderr
+    (init,) = terraform(world, "init")
+    assert "-lockfile=readonly" not in init, "no lock file committed yet: the first init writes one"
+    (workdir / "terraform" / ".terraform.lock.hcl").write_text("# recorded by terraform init\n", encoding="utf-8")
+    shutil.rmtree(workdir / "terraform" / ".terraform")
+    result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="true")
+    assert result.returncode == 0, result.stderr
+    assert "-lockfile=readonly" in terraform(world, "init")[-1]
+
+
 def test_init_points_terraform_at_the_environments_state_with_entra_auth(workdir, world):
     result = run_cli(workdir, world, "init", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert result.returncode == 0, result.stderr
@@ -247,7 +261,9 @@ def test_plan_apply_outputs_on_one_environment(workdir, world):
     assert run_cli(workdir, world, "plan", "alice", "--out", "tfplan", **subscription).returncode == 0
     init, plan = terraform(world, "init"), terraform(world, "plan")
     assert len(init) == 1 and backend_settings(init[0])["key"] == "my-app/alice.tfstate", "plan initialises first"
-    assert plan[0][-2:] == ["-var", "environment=alice"] and option_value(plan[0], "-out") == str(workdir / "tfplan")
+    assert option_value(plan[0], "-var") == "environment=alice" and option_value(plan[0], "-out") == str(
+        workdir / "tfplan"
+    )
 
     applied = run_cli(workdir, world, "apply", "alice", "tfplan", **subscription)
     assert applied.returncode == 0, applied.stderr
@@ -301,12 +317,19 @@ def test_plan_flags_for_read_only_and_drift_plans(workdir, world):
     assert "-detailed-exitcode" in plan and "-lock=false" in plan
 
 
-def test_deployer_ip_is_passed_only_when_the_root_module_uses_it(workdir, world):
+def uses_deployer_ip(workdir: Path) -> None:
+    """What nimbus.json says for a project whose Key Vault sits behind its firewall (network = vnet)."""
+    config_file = workdir / "terraform" / "nimbus.json"
+    config = json.loads(config_file.read_text())
+    config["root_variables"] = [*config["root_variables"], "deployer_ip_ranges"]
+    config_file.write_text(json.dumps(config))
+
+
+def test_deployer_ip_is_passed_only_when_nimbus_json_says_the_root_module_uses_it(workdir, world):
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert "TF_VAR_deployer_ip_ranges" not in world.calls("terraform")[-1]["env"]
     assert world.calls("az") == []
-    uses = workdir / "terraform" / "zz_test_uses_deployer_ip.tf"
-    uses.write_text('output "deployer" {\n  value = var.deployer_ip_ranges\n}\n')
+    uses_deployer_ip(workdir)
     run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
     assert json.loads(world.calls("terraform")[-1]["env"]["TF_VAR_deployer_ip_ranges"]) == [DEPLOYER_IP]
     assert world.calls("az") == [], "a new environment has no Key Vault to open"
@@ -314,9 +337,7 @@ def test_deployer_ip_is_passed_only_when_the_root_module_uses_it(workdir, world)
 
 def test_an_existing_key_vault_admits_the_deployer_before_terraform_refreshes(workdir, world):
     """vnet + Key Vault: Terraform reads the vault's secrets on refresh, before it could update the firewall."""
-    (workdir / "terraform" / "zz_test_uses_deployer_ip.tf").write_text(
-        'output "d" {\n  value = var.deployer_ip_ranges\n}\n'
-    )
+    uses_deployer_ip(workdir)
     world.set_state(
         {
             "terraform": {
@@ -403,13 +424,13 @@ def test_list_shows_this_projects_environments_only(project, world):
             }
         }
     )
-    result = run_cli(project, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
-    assert result.stdout == "alice\nbob\n"
+    as_json = run_cli(project, world, "list", "--json", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    # `list --json` prints the names, as it always did: scripts that read it keep working, and it asks only Azure.
+    assert json.loads(as_json.stdout) == ["alice", "bob"]
     (listed,) = world.argvs("az")
     assert listed[:3] == ["storage", "blob", "list"] and option_value(listed, "--prefix") == "my-app/"
     assert option_value(listed, "--auth-mode") == "login"
-    as_json = run_cli(project, world, "list", "--json", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
-    assert json.loads(as_json.stdout) == ["alice", "bob"]
+    assert world.argvs("gh") == []
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -848,3 +869,436 @@ def test_every_role_terraform_grants_is_assignable_by_the_ci_identity(rendered, 
         f"not assignable by the CI identity: {sorted(roles - set(gitops.ASSIGNABLE_ROLES))}"
     )
     assert all(role_id in gitops.rbac_condition() for role_id in gitops.ASSIGNABLE_ROLES.values())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Forgotten environments: provenance tags, the inventory (`list`), nimbus.json settings
+# --------------------------------------------------------------------------------------------------------------
+
+
+def git(folder: Path, *args: str) -> str:
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, env=env, check=True)
+    return result.stdout.strip()
+
+
+def plan_variables(world: FakeWorld) -> dict:
+    (plan,) = terraform(world, "plan")
+    return dict(plan[index + 1].split("=", 1) for index, item in enumerate(plan) if item == "-var")
+
+
+def test_plan_passes_who_applies_from_which_branch_and_commit(workdir, world):
+    shutil.rmtree(workdir / ".git", ignore_errors=True)
+    git(workdir, "init", "-q", "-b", "env-alice")
+    git(workdir, "config", "user.name", "alice.smith@example.com")
+    git(workdir, "config", "user.email", "alice.smith@example.com")
+    git(workdir, "add", "-A")
+    git(workdir, "commit", "-q", "-m", "work")
+    head = git(workdir, "rev-parse", "HEAD")
+
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    # A laptop: the git user, never an e-mail address unless nimbus.json opts in; the checkout's branch and commit.
+    assert plan_variables(world) == {
+        "environment": "alice",
+        "nimbus_actor": "alice.smith",
+        "nimbus_branch": "env-alice",
+        "nimbus_commit": head,
+    }
+    world.clear()
+    # Actions: the GitHub login; the checkout's own HEAD wins over the event's (the drift run is main's event).
+    run_cli(
+        workdir,
+        world,
+        "plan",
+        "alice",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        GITHUB_ACTOR="octocat",
+        GITHUB_REF_NAME="main",
+        GITHUB_SHA="f" * 40,
+    )
+    assert plan_variables(world)["nimbus_actor"] == "octocat"
+    assert plan_variables(world)["nimbus_branch"] == "env-alice" and plan_variables(world)["nimbus_commit"] == head
+
+    world.clear()
+    config = json.loads((workdir / "terraform" / "nimbus.json").read_text())
+    (workdir / "terraform" / "nimbus.json").write_text(json.dumps({**config, "owner_email": True}))
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert plan_variables(world)["nimbus_actor"] == "alice.smith@example.com"
+
+
+def test_plan_outside_git_uses_the_workflow_event(workdir, world):
+    shutil.rmtree(workdir / ".git", ignore_errors=True)
+    run_cli(
+        workdir,
+        world,
+        "plan",
+        "alice",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        GITHUB_ACTOR="octocat",
+        GITHUB_REF_NAME="env-alice",
+        GITHUB_SHA="a" * 40,
+        GIT_CEILING_DIRECTORIES=str(workdir.parent),
+    )
+    variables = plan_variables(world)
+    assert (variables["nimbus_actor"], variables["nimbus_branch"], variables["nimbus_commit"]) == (
+        "octocat",
+        "env-alice",
+        "a" * 40,
+    )
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+def test_created_by_is_kept_when_someone_else_applies(project, tmp_path):
+    """Real Terraform, local state: the first apply records alice; bob's later apply keeps alice as created-by,
+    because the main.tf block ignores changes to its input."""
+    main_tf = (project / "terraform" / "main.tf").read_text(encoding="utf-8")
+    block = re.search(r'^resource "terraform_data" "created_by" \{.*?^\}', main_tf, re.MULTILINE | re.DOTALL)
+    assert block and '"created-by"     = terraform_data.created_by.output' in main_tf
+    (tmp_path / "main.tf").write_text(
+        block.group(0) + '\nvariable "nimbus_actor" {\n  type = string\n}\n'
+        'output "created_by" {\n  value = terraform_data.created_by.output\n}\n'
+    )
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": "/usr/bin:/bin:/usr/local/bin"}
+
+    def terraform_run(*args: str) -> str:
+        result = subprocess.run(
+            [shutil.which("terraform"), *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    terraform_run("init", "-input=false")
+    terraform_run("apply", "-auto-approve", "-input=false", "-var", "nimbus_actor=alice")
+    assert "No changes" in terraform_run("plan", "-input=false", "-var", "nimbus_actor=bob")
+    terraform_run("apply", "-auto-approve", "-input=false", "-var", "nimbus_actor=bob")
+    assert json.loads(terraform_run("output", "-json"))["created_by"]["value"] == "alice"
+
+
+def inventory_world(world: FakeWorld) -> None:
+    world.set_state(
+        {
+            "az": {
+                "blobs": [
+                    {
+                        "name": "my-app/alice.tfstate",
+                        "properties": {"creationTime": days_ago(9), "lastModified": days_ago(1)},
+                    },
+                    {
+                        "name": "my-app/bob.tfstate",
+                        "properties": {"creationTime": days_ago(4), "lastModified": days_ago(4)},
+                    },
+                    {
+                        "name": "my-app/prod.tfstate",
+                        "properties": {"creationTime": days_ago(90), "lastModified": days_ago(45)},
+                    },
+                    {
+                        "name": "other/carol.tfstate",
+                        "properties": {"creationTime": days_ago(9), "lastModified": days_ago(9)},
+                    },
+                ],
+                "resource_groups": [
+                    {
+                        "name": "rg-my-app-alice",
+                        "tags": {"project": "my-app", "created-by": "alice-gh", "last-applied-commit": "abc123"},
+                    },
+                    {"name": "rg-other-carol", "tags": {"project": "other", "created-by": "carol"}},
+                ],
+            },
+            # Two pages of branches, as `gh api --paginate` prints them.
+            "gh": {
+                "branches": {"main": days_ago(0), "env-alice": days_ago(1), "env-prod": days_ago(45)},
+                "page_size": 2,
+            },
+        }
+    )
+
+
+def test_list_shows_branch_protection_age_last_apply_owner_and_status(project, world):
+    inventory_world(world)
+    result = run_cli(project, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/shop")
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert lines[0] == ["ENVIRONMENT", "BRANCH", "PROTECTED", "AGE", "LAST", "APPLY", "OWNER", "STATUS"]
+    assert lines[1] == ["alice", "yes", "no", "9d", days_ago(1)[:10], "alice-gh", "ok"]
+    assert lines[2] == ["bob", "deleted", "no", "4d", days_ago(4)[:10], "?", "orphan"]
+    assert lines[3] == ["prod", "yes", "yes", "90d", days_ago(45)[:10], "?", "ok"]
+    assert len(lines) == 4  # never another project's environment
+    (groups,) = [argv for argv in world.argvs("az") if argv[:2] == ["group", "list"]]
+    assert option_value(groups, "--tag") == "project=my-app"
+
+    details = run_cli(
+        project, world, "list", "--json", "--details", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/shop"
+    )
+    rows = {row["environment"]: row for row in json.loads(details.stdout)}
+    assert rows["bob"]["branch"] == "env-bob" and rows["bob"]["branch_exists"] is False
+    assert rows["alice"]["applied_commit"] == "abc123" and rows["prod"]["protected"] is True
+    assert rows["alice"]["age_days"] == 9 and rows["alice"]["owner"] == "alice-gh"
+
+
+def test_list_marks_idle_branches_only_when_idle_days_is_set(project, world, tmp_path):
+    inventory_world(world)
+    workdir = copy_project(project, tmp_path / "project")
+    config = json.loads((workdir / "terraform" / "nimbus.json").read_text())
+    (workdir / "terraform" / "nimbus.json").write_text(
+        json.dumps({**config, "idle_days": 30, "protected_environments": []})
+    )
+    rows = json.loads(
+        run_cli(
+            workdir, world, "list", "--json", "--details", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/shop"
+        ).stdout
+    )
+    assert {row["environment"]: row["status"] for row in rows} == {"alice": "ok", "bob": "orphan", "prod": "idle"}
+    assert rows[2]["last_activity"][:10] == days_ago(45)[:10]
+
+
+def test_list_without_github_says_branches_are_unknown(project, world):
+    inventory_world(world)
+    result = run_cli(project, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GH_REPO="octo-org/missing")
+    assert result.returncode == 0 and "branches unknown" in result.stderr
+    assert result.stdout.splitlines()[2].split()[1] == "?" and result.stdout.splitlines()[2].split()[-1] == "unknown"
+    strict = run_cli(
+        project,
+        world,
+        "list",
+        "--github-output",
+        "/dev/null",
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        GH_REPO="octo-org/missing",
+    )
+    assert strict.returncode == 1 and "listing the repository's branches failed" in strict.stderr
+
+
+@pytest.mark.parametrize(
+    "setting, shown",
+    [
+        ({"orphan_grace_days": -1}, "orphan_grace_days = -1: use a whole number of days, 0 or more (0 = report only)"),
+        ({"orphan_grace_days": "3"}, 'orphan_grace_days = "3": use a whole number'),
+        ({"idle_days": 1.5}, "idle_days = 1.5: use null (off) or a whole number of days"),
+        ({"owner_email": "yes"}, 'owner_email = "yes": use true or false'),
+    ],
+)
+def test_bad_sweep_settings_are_refused_in_one_line(project, world, tmp_path, setting, shown):
+    workdir = copy_project(project, tmp_path / "project")
+    config = json.loads((workdir / "terraform" / "nimbus.json").read_text())
+    (workdir / "terraform" / "nimbus.json").write_text(json.dumps({**config, **setting}))
+    result = run_cli(workdir, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.returncode == 1 and shown in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and world.calls() == []
+
+
+def test_rendered_settings_hold_the_sweep_defaults(project):
+    config = json.loads((project / "terraform" / "nimbus.json").read_text())
+    assert (config["orphan_grace_days"], config["idle_days"], config["owner_email"]) == (3, None, False)
+
+
+def orphan_row(environment: str) -> dict:
+    return {
+        "environment": environment,
+        "branch": f"env-{environment}",
+        "branch_exists": False,
+        "protected": False,
+        "state_created": None,
+        "last_apply": None,
+        "age_days": None,
+        "owner": None,
+        "applied_commit": None,
+        "last_activity": None,
+        "status": "orphan",
+    }
+
+
+def test_sweep_with_no_grace_period_only_reports(project, world, tmp_path):
+    workdir = copy_project(project, tmp_path / "project")
+    config = json.loads((workdir / "terraform" / "nimbus.json").read_text())
+    (workdir / "terraform" / "nimbus.json").write_text(json.dumps({**config, "orphan_grace_days": 0}))
+    (tmp_path / "inventory.json").write_text(json.dumps([orphan_row("carol")]))
+    world.set_state(
+        {"gh": {"issues": [{"number": 20, "title": "Orphaned environment carol (my-app)", "createdAt": days_ago(50)}]}}
+    )
+    output = tmp_path / "github-output"
+    result = run_cli(workdir, world, "sweep", str(tmp_path / "inventory.json"), "--github-output", str(output))
+    assert result.returncode == 0, result.stderr
+    assert "Report only (orphan_grace_days = 0)" in result.stdout and "destroy=[]" in output.read_text()
+    assert [argv[:3] for argv in world.argvs("gh") if argv[:2] != ["issue", "list"]] == [["issue", "edit", "20"]]
+
+
+@pytest.mark.parametrize(
+    "content, message, code",
+    [
+        ("not json", "cannot read the inventory", 1),
+        ('{"environment": "alice"}', "is not a list of environments", 1),
+        (json.dumps([orphan_row("carol") | {"environment": "Carol;rm"}]), "refused environment 'Carol;rm'", 3),
+    ],
+)
+def test_sweep_refuses_a_bad_inventory_in_one_line(project, world, tmp_path, content, message, code):
+    (tmp_path / "inventory.json").write_text(content)
+    result = run_cli(project, world, "sweep", str(tmp_path / "inventory.json"))
+    assert result.returncode == code and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert world.calls() == []
+
+
+def test_list_on_a_laptop_without_a_github_remote_still_lists(project, world, tmp_path):
+    inventory_world(world)
+    workdir = copy_project(project, tmp_path / "project")
+    shutil.rmtree(workdir / ".git", ignore_errors=True)
+    result = run_cli(workdir, world, "list", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, GIT_CEILING_DIRECTORIES=str(tmp_path))
+    assert result.returncode == 0 and "branches unknown" in result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["alice", "bob", "prod"]
+def test_shared_tfvars_come_before_the_environments_own(workdir, world):
+    """environments/_all.tfvars holds what every environment shares (app_settings...); the environment's own file
+    is passed after it so that its values win."""
+    (workdir / "terraform" / "environments").mkdir(exist_ok=True)
+    (workdir / "terraform" / "environments" / "_all.tfvars").write_text('app_settings = { LOG_LEVEL = "info" }\n')
+    (workdir / "terraform" / "environments" / "alice.tfvars").write_text('app_settings = { LOG_LEVEL = "debug" }\n')
+    run_cli(workdir, world, "plan", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    run_cli(workdir, world, "plan", "bob", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    alice, bob = terraform(world, "plan")
+    files = [item for item in alice if item.startswith("-var-file")]
+    assert files == ["-var-file=environments/_all.tfvars", "-var-file=environments/alice.tfvars"]
+    assert [item for item in bob if item.startswith("-var-file")] == ["-var-file=environments/_all.tfvars"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running the app locally against an environment: dotenv, db-access
+# --------------------------------------------------------------------------------------------------------------
+
+SERVER_ID = (
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-my-app-alice"
+    "/providers/Microsoft.DBforPostgreSQL/flexibleServers/psql-my-app-alice"
+)
+
+
+def outputs_state(**values) -> dict:
+    outputs = {
+        "resource_group_name": {"value": "rg-my-app-alice", "sensitive": False},
+        "app_settings": {
+            "value": {"AZURE_CLIENT_ID": "1111", "DATABASE_HOST": "psql.example", "GREETING": "it's here"},
+            "sensitive": False,
+        },
+        "app_secret_settings": {
+            "value": {
+                "DATABASE_PASSWORD": "p@ss w'rd\"x",
+                "DATABASE_URL": "postgresql+psycopg2://u:p@h/db?sslmode=require",
+            },
+            "sensitive": True,
+        },
+        "database_server_id": {"value": SERVER_ID, "sensitive": False},
+        "database_engine": {"value": "postgresql", "sensitive": False},
+        "virtual_network_name": {"value": None, "sensitive": False},
+    }
+    for name, value in values.items():
+        outputs[name] = {"value": value, "sensitive": False}
+    return {"terraform": {"outputs": outputs}}
+
+
+def parse_dotenv(text: str) -> dict:
+    """What python-dotenv / Node's dotenv read from the lines gitops.py writes (bare, '...' literal, "..." escaped)."""
+    found = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.partition("=")
+        if value.startswith("'"):
+            value = value[1:-1]
+        elif value.startswith('"'):
+            value = json.loads(value)
+        found[name] = value
+    return found
+
+
+def test_dotenv_prints_the_settings_and_only_names_the_secrets_unless_asked(workdir, world):
+    world.set_state(outputs_state())
+    result = run_cli(workdir, world, "dotenv", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    assert result.returncode == 0, result.stderr
+    expected = {"AZURE_CLIENT_ID": "1111", "DATABASE_HOST": "psql.example", "GREETING": "it's here"}
+    assert parse_dotenv(result.stdout) == expected
+    assert "# DATABASE_PASSWORD=<secret: add --secrets to print it>" in result.stdout
+    assert "p@ss" not in result.stdout
+
+    secrets = run_cli(workdir, world, "dotenv", "alice", "--secrets", ARM_SUBSCRIPTION_ID=SUBSCRIPTION)
+    read = parse_dotenv(secrets.stdout)
+    assert read["DATABASE_PASSWORD"] == "p@ss w'rd\"x"
+    assert read["DATABASE_URL"] == "postgresql+psycopg2://u:p@h/db?sslmode=require"
+
+    target = workdir / ".env"
+    written = run_cli(
+        workdir, world, "dotenv", "alice", "--secrets", "--output", str(target), ARM_SUBSCRIPTION_ID=SUBSCRIPTION
+    )
+    assert written.returncode == 0 and written.stdout == ""
+    assert parse_dotenv(target.read_text()) == read and oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def firewall_calls(world: FakeWorld) -> list[list[str]]:
+    return [argv for argv in world.argvs("az") if "firewall-rule" in argv]
+
+
+def test_db_access_admits_this_machines_ip_and_removes_its_rule(workdir, world):
+    world.set_state(outputs_state())
+    opened = run_cli(workdir, world, "db-access", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    assert opened.returncode == 0, opened.stderr
+    (create,) = firewall_calls(world)
+    assert create[:4] == ["postgres", "flexible-server", "firewall-rule", "create"]
+    assert option_value(create, "--resource-group") == "rg-my-app-alice"
+    assert option_value(create, "--name") == "psql-my-app-alice"
+    assert option_value(create, "--rule-name") == "nimbus-dev-alice"
+    assert option_value(create, "--start-ip-address") == DEPLOYER_IP == option_value(create, "--end-ip-address")
+    assert "db-access alice --remove" in opened.stderr
+
+    world.clear()
+    closed = run_cli(
+        workdir, world, "db-access", "alice", "--remove", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice"
+    )
+    assert closed.returncode == 0, closed.stderr
+    (delete,) = firewall_calls(world)
+    assert delete[3] == "delete" and option_value(delete, "--rule-name") == "nimbus-dev-alice"
+
+
+def test_db_access_with_a_command_removes_the_rule_even_when_the_command_fails(workdir, world):
+    world.set_state(outputs_state())
+    result = run_cli(
+        workdir,
+        world,
+        *("db-access", "alice", "--", "sh", "-c", "exit 7"),
+        ARM_SUBSCRIPTION_ID=SUBSCRIPTION,
+        CI="",
+        USER="bob",
+    )
+    assert result.returncode == 7
+    assert [argv[3] for argv in firewall_calls(world)] == ["create", "delete"]
+
+
+def test_db_access_removes_a_half_made_rule_when_creating_it_fails(workdir, world):
+    state = outputs_state()
+    state["az"] = {"firewall_rule_create_fails": True}
+    world.set_state(state)
+    result = run_cli(workdir, world, "db-access", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    assert result.returncode == 1 and "admitting" in result.stderr and "Traceback" not in result.stderr
+    assert [argv[3] for argv in firewall_calls(world)] == ["create", "delete"]
+
+
+@pytest.mark.parametrize(
+    "env, outputs, message",
+    [
+        ({"CI": "true"}, {}, "never runs in CI"),
+        ({"CI": ""}, {"virtual_network_name": "vnet-my-app-alice"}, "no public endpoint (network = vnet)"),
+        ({"CI": ""}, {"database_server_id": None, "database_engine": None}, "has no database"),
+    ],
+    ids=["ci", "vnet", "no-database"],
+)
+def test_db_access_refuses_ci_private_databases_and_environments_without_one(workdir, world, env, outputs, message):
+    world.set_state(outputs_state(**outputs))
+    result = run_cli(workdir, world, "db-access", "alice", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, **env)
+    assert result.returncode == 3 and message in result.stderr, result.stderr
+    assert firewall_calls(world) == []
+
+
+def test_db_access_to_a_protected_environment_needs_the_explicit_flag(workdir, world):
+    world.set_state(outputs_state())
+    refused = run_cli(workdir, world, "db-access", "prod", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI="", USER="alice")
+    assert refused.returncode == 3 and "--i-know-this-is-protected" in refused.stderr
+    assert firewall_calls(world) == []
+    forced = run_cli(
+        workdir, world, "db-access", "prod", "--i-know-this-is-protected", ARM_SUBSCRIPTION_ID=SUBSCRIPTION, CI=""
+    )
+    assert forced.returncode == 0, forced.stderr
+    assert [argv[3] for argv in firewall_calls(world)] == ["create"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,9 @@ def test_readme_diagram_names_exactly_the_rendered_modules(rendered, name):
     nodes = set(MERMAID_NODE.findall(diagram))
     module_nodes = nodes - set(nimbus_answers.DIAGRAM_EXTRA_NODES)
     rendered_modules = {path.name for path in (project / "terraform" / "modules").iterdir() if path.is_dir()}
-    rendered_modules.discard("app_settings")  # wiring only: creates no Azure resource
+    # app_settings is wiring only (it creates no Azure resource); private_endpoint and diagnostic_setting are parts
+    # of the service modules that call them
+    rendered_modules -= {"app_settings", "private_endpoint", "diagnostic_setting"}
     assert module_nodes == rendered_modules
     # every edge joins declared nodes (a typo would draw a stray box)
     for left, right in re.findall(r"^\s+(\w+) [-.][^\n]*?[->] (\w+)$", diagram, re.MULTILINE):
@@ -150,8 +153,9 @@ def test_java_image_packages_the_jar_the_build_job_picked(rendered, tmp_path):
     """Run the workflow's packaging step on a Maven layout: the Dockerfile's COPY source is the executable jar."""
     project = rendered("fullest")  # Spring on Container Apps, built with Gradle
     workflow = yaml.safe_load((project / ".github" / "workflows" / "environment.yml").read_text())
-    (step,) = [s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "Package the executable jar"]
+    (step,) = [s for s in workflow["jobs"]["build"]["steps"] if s.get("name") == "Pick the executable jar"]
     workspace = tmp_path / "workspace"
+    shutil.copytree(project / ".github", workspace / ".github")  # the step runs the project's build script
     (workspace / "build" / "libs").mkdir(parents=True)
     (workspace / "build" / "libs" / "shop-1.0.jar").write_bytes(b"x" * 5000)  # the executable (fat) jar
     (workspace / "build" / "libs" / "shop-1.0-plain.jar").write_bytes(b"x" * 100)
@@ -169,9 +173,21 @@ def test_function_app_packaging_step_finds_the_staged_app_of_a_gradle_build(rend
     staged = tmp_path / "build" / "azure-functions" / "shop-fn"
     staged.mkdir(parents=True)
     (staged / "host.json").write_text("{}")
-    environment = {**os.environ, "GITHUB_WORKSPACE": str(tmp_path)}
+    runner_temp = tmp_path / "runner-temp"
+    environment = {**os.environ, "GITHUB_WORKSPACE": str(tmp_path), "RUNNER_TEMP": str(runner_temp)}
     subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], cwd=tmp_path, check=True, env=environment)
-    assert (
-        "host.json"
-        in subprocess.run(["unzip", "-l", "dist/app.zip"], cwd=tmp_path, capture_output=True, text=True).stdout
-    )
+    listing = subprocess.run(["unzip", "-l", runner_temp / "package" / "app.zip"], capture_output=True, text=True)
+    assert "host.json" in listing.stdout
+
+
+@pytest.mark.parametrize("name", ["fullest", "no-gitops"])
+def test_readme_tells_the_team_to_commit_the_provider_lock_file(rendered, name):
+    project = rendered(name)
+    readme = (project / "README.md").read_text()
+    assert "commit it" in readme and "git add terraform/.terraform.lock.hcl" in readme
+    (lock,) = [line for line in readme.splitlines() if "providers lock" in line and line.startswith("terraform")]
+    assert "-platform=linux_amd64" in lock and "-platform=darwin_arm64" in lock, "CI and laptop platforms"
+    # the constraints the README states are the ones terraform.tf sets
+    terraform_tf = (project / "terraform" / "terraform.tf").read_text()
+    for stated in re.findall(r"azurerm `([^`]+)`|Terraform `([^`]+)`", readme):
+        assert f'"{"".join(stated)}"' in terraform_tf

@@ -196,7 +196,9 @@ def test_zizmor_finds_nothing_medium_or_above_in_any_configuration(project_of, t
     serious = [f for f in findings if SEVERITIES.index(f["determinations"]["severity"]) >= SEVERITIES.index("Medium")]
     assert not serious, json.dumps([(f["ident"], f["locations"][0]["symbolic"]["key"]) for f in serious], indent=1)
     for finding in findings:
-        location = finding["locations"][0]
+        # the Primary location is the line the finding is about (a job's Related `name:` may come first)
+        location = next((item for item in finding["locations"] if item["symbolic"]["kind"] == "Primary"),
+                        finding["locations"][0])
         path = Path(location["symbolic"]["key"]["Local"]["given_path"] if "given_path" in location["symbolic"]["key"]
                     ["Local"] else location["symbolic"]["key"]["Local"]["verbatim_path"])
         row = location["concrete"]["location"]["start_point"]["row"]

@@ -38,6 +38,7 @@ from conftest import (
     module_section,
 )
 from tfcheck import check_terraform_dir, load_schema
+from tfcheck.rules import check_rules
 
 TEMPLATE_TF = ROOT / "template" / "terraform"
 TEMPLATE_MODULES = TEMPLATE_TF / "modules"
@@ -49,26 +50,25 @@ needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform bin
 # Modules owned by the root module's author; app_settings is a helper every project has (it creates nothing,
 # so it is not one of nimbus.module_list's services).
 HELPER_MODULES = {"app_settings"}
-ROOT_OWNED_MODULES = [
-    "app_service",
-    "container_apps",
-    "functions",
-    "network",
-    "container_registry",
-    "log_analytics",
-    "app_settings",
-]
-COMPUTE_MODULES = ["app_service", "container_apps", "functions"]
+# Modules the service modules call (one private endpoint, one diagnostic setting): always rendered, not called
+# by the root.
+SHARED_MODULES = {"private_endpoint", "diagnostic_setting"}
+HELPER_MODULES |= SHARED_MODULES
+# From the service catalogue (hooks/data/services.json): modules the root calls with its own arguments (no
+# data-service interface), and the services that get a private endpoint with network = vnet.
+SERVICE_MODULES = {
+    spec["module"]
+    for field in ("database", "addons")
+    for spec in nimbus_answers.services()[field].values()
+    if spec["module"]
+}
+ROOT_OWNED_MODULES = sorted(set(nimbus_answers.all_modules()) - SERVICE_MODULES | HELPER_MODULES)
 PRIVATE_ENDPOINT_MODULES = [
-    "postgresql",
-    "mysql",
-    "sql_server",
-    "key_vault",
-    "redis",
-    "storage_blob",
-    "cosmosdb_mongodb",
+    name for name, spec in nimbus_answers.catalogue().items() if spec.get("private_dns_zone")
 ]
-TAGS = {"environment", "project", "managed-by", "nimbus-version"}
+TAGS = {"environment", "project", "managed-by", "nimbus-version", "created-by"}
+# The resource group alone also says from which branch and commit the environment was last applied.
+GROUP_TAGS = {"last-applied-branch", "last-applied-commit"}
 
 # -------------------------------------------------------------------------------------------------------------
 # Azure naming rules, per key of naming.tf's name_patterns: (min length, max length, pattern, globally unique).
@@ -111,8 +111,9 @@ RESOURCE_PROVIDERS = {
     "azurerm_role_assignment": None,
     "azurerm_user_assigned_identity": "Microsoft.ManagedIdentity",
     "azurerm_log_analytics_": "Microsoft.OperationalInsights",
-    "azurerm_application_insights": "Microsoft.Insights",
-    "azurerm_monitor_": "Microsoft.Insights",
+    # spelled as the provider's own registration sets spell it: its lookup is case-sensitive
+    "azurerm_application_insights": "microsoft.insights",
+    "azurerm_monitor_": "microsoft.insights",
     "azurerm_service_plan": "Microsoft.Web",
     "azurerm_linux_web_app": "Microsoft.Web",
     "azurerm_linux_function_app": "Microsoft.Web",
@@ -132,7 +133,7 @@ RESOURCE_PROVIDERS = {
     "azurerm_managed_redis": "Microsoft.Cache",
     "azurerm_cosmosdb_": "Microsoft.DocumentDB",
 }
-NON_AZURE_PROVIDERS = ("random_", "time_")
+NON_AZURE_PROVIDERS = ("random_", "time_", "terraform_data")
 # Declared in every data module but created only with network = vnet (count = 0 otherwise).
 VNET_ONLY_TYPES = {"azurerm_private_endpoint"}
 # Data-plane objects: their "tags" are metadata inside the service, not Azure resource tags.
@@ -204,6 +205,12 @@ def rendered_modules(project: Path) -> list[str]:
 
 def module_variables(module_path: Path) -> dict:
     return {name: body for path in tf_files(module_path) for name, body in blocks(parse(path), "variable")}
+
+
+def proven_azurerm() -> str:
+    """`~> X.Y`: the azurerm release the checked-in schema (and so every check here) comes from."""
+    major, minor, _ = load_schema().providers["azurerm"].version.split(".")
+    return f"~> {major}.{minor}"
 
 
 def registered_providers(project: Path) -> tuple[str, list[str]]:
@@ -396,7 +403,26 @@ def test_exactly_the_selected_modules_are_rendered(rendered, name):
     assert set(rendered_modules(project)) == expected
     # ... and the root module calls each of them once.
     sources = [str(unwrap(call["source"])) for call in root_module_calls(project).values()]
-    assert sorted(sources) == sorted(f"./modules/{module}" for module in expected)
+    assert sorted(sources) == sorted(f"./modules/{module}" for module in expected - SHARED_MODULES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nimbus_json_names_the_root_variables_gitops_fills_in(rendered, name):
+    """gitops.py never reads Terraform text: nimbus.json lists exactly the variables it can fill that the root reads."""
+    project = rendered(name)
+    listed = json.loads((project / "terraform" / "nimbus.json").read_text())["root_variables"]
+    texts = [path.read_text() for path in (project / "terraform").glob("*.tf") if path.name != "variables.tf"]
+
+    def read(variable: str) -> bool:
+        return any(f"var.{variable}" in text for text in texts)
+
+    assert all(read(variable) for variable in listed)
+    if ANSWER_SETS[name]["gitops"]:
+        cli = (project / "scripts" / "gitops.py").read_text()
+        fillable = set()
+        for constant in ("PROVENANCE_VARIABLES", "DEPLOYER_IP_VARIABLES"):
+            fillable |= set(re.findall(r'"(\w+)"', re.search(rf"^{constant} = \((.*)\)$", cli, re.M).group(1)))
+        assert set(listed) == {variable for variable in fillable if read(variable)}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -406,11 +432,41 @@ def test_offline_validate_and_fmt(rendered, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_provider_rules_hold(rendered, name):
+    """The azurerm source's RequiredWith / ConflictsWith / ExactlyOneOf / AtLeastOneOf and allowed values, on every
+    branch the answers reach, through module variables' defaults and validations (tests/tfcheck/rules.py)."""
+    assert check_rules(rendered(name) / "terraform") == []
+
+
+def test_container_apps_on_the_public_network_leave_subnet_only_arguments_null(rendered):
+    """RequiredWith infrastructure_subnet_id: without a subnet, a literal false would fail every plan."""
+    (name,) = [
+        n for n in NAMES if ANSWER_SETS[n]["compute"] == "container_apps" and ANSWER_SETS[n]["network"] == "public"
+    ][:1]
+    module = next((rendered(name) / "terraform" / "modules").glob("container_apps"))
+    (environment,) = [
+        body
+        for resource in parse(module / "main.tf")["resource"]
+        for kind, named in resource.items()
+        if kind == "azurerm_container_app_environment"
+        for body in named.values()
+    ]
+    for argument in ("internal_load_balancer_enabled", "zone_redundancy_enabled"):
+        assert environment[argument] == "${var.infrastructure_subnet == null ? null : false}"
+
+
+def test_mysql_defaults_to_the_version_in_standard_support(rendered):
+    names = [n for n in NAMES if ANSWER_SETS[n]["database"] == "mysql"]
+    variables = module_variables(rendered(names[0]) / "terraform" / "modules" / "mysql")
+    assert unwrap(variables["mysql_version"]["default"]) == "8.4"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_terraform_settings_and_backend(rendered, name):
     (settings,) = parse(rendered(name) / "terraform" / "terraform.tf")["terraform"]
-    assert settings["required_version"] == ">= 1.9"
+    assert settings["required_version"] == ">= 1.9, < 2.0"
     # The root declares azurerm only: random and time come with the modules that use them.
-    assert settings["required_providers"] == [{"azurerm": {"source": "hashicorp/azurerm", "version": ">= 5.0, < 6.0"}}]
+    assert settings["required_providers"] == [{"azurerm": {"source": "hashicorp/azurerm", "version": proven_azurerm()}}]
     # Partial backend configuration with Entra ID auth, only with gitops (values come from -backend-config).
     expected = [{"azurerm": {"use_azuread_auth": True}}] if ANSWER_SETS[name]["gitops"] else []
     assert settings.get("backend", []) == expected
@@ -432,7 +488,12 @@ def test_every_taggable_resource_is_tagged(rendered, name):
                 node = schema.resource(resource_type)
                 if node is None or "tags" not in node["attributes"] or resource_type in DATA_PLANE_TYPES:
                     continue
-                assert unwrap(body.get("tags")) == expected, f"{path}: {resource_type}.{resource_name} is not tagged"
+                tagged = unwrap(body.get("tags"))
+                if resource_type == "azurerm_resource_group":
+                    merged = re.fullmatch(r"merge\(local\.tags, \{(.*)\}\)", str(tagged), re.DOTALL)
+                    assert merged and set(re.findall(r'"([\w-]+)"\s*=', merged.group(1))) == GROUP_TAGS, tagged
+                    continue
+                assert tagged == expected, f"{path}: {resource_type}.{resource_name} is not tagged"
     for module, call in root_module_calls(project).items():
         if "tags" in module_variables(project / "terraform" / "modules" / module):
             assert unwrap(call.get("tags")) == "local.tags", f"module {module} does not get the tags"
@@ -443,7 +504,7 @@ def test_registered_resource_providers_are_exactly_the_ones_used(rendered, name)
     project = rendered(name)
     mode, registered = registered_providers(project)
     assert mode == "none", "the provider must register nothing beyond resource_providers_to_register"
-    assert registered == sorted(registered) and len(set(registered)) == len(registered)
+    assert registered == sorted(registered, key=str.lower) and len(set(registered)) == len(registered)
     needed = set()
     for path in (project / "terraform").rglob("*.tf"):
         for resource_type, _, _ in blocks(parse(path), "resource"):
@@ -480,6 +541,83 @@ def test_modules_configure_no_provider_and_describe_and_validate_every_variable(
                 assert body.get("validation"), f"{module}: variable {variable} has no validation"
             for output, body in blocks(data, "output"):
                 assert str(unwrap(body.get("description", ""))).strip(), f"{module}: output {output} has no description"
+
+
+def test_every_module_speaks_one_variable_dialect():
+    """The same conventions in every module folder: a variable is null only when its default says so,
+    location and resource_group_name are checked by the same rule everywhere, locals live in locals.tf."""
+    shared: dict[str, set] = {"location": set(), "resource_group_name": set()}
+    folders = [path for path in sorted(TEMPLATE_MODULES.iterdir()) if path.is_dir()]
+    assert len(folders) == len(nimbus_answers.all_modules()) + len(HELPER_MODULES)
+    for folder in folders:
+        for variable, body in module_variables(folder).items():
+            if "default" not in body or unwrap(body["default"]) is not None:
+                assert unwrap(body.get("nullable")) is False, f"{folder.name}: {variable} needs nullable = false"
+            if variable in shared:
+                shared[variable].add(json.dumps(body["validation"], sort_keys=True))
+    assert all(len(rules) == 1 for rules in shared.values()), shared
+    # Locals live in locals.tf (app_settings only computes values: its main.tf is its locals).
+    for folder in folders:
+        for path in tf_files(folder):
+            if path.name != "locals.tf" and folder.name != "app_settings":
+                assert "locals" not in parse(path), f"{folder.name}/{path.name}: locals belong in locals.tf"
+
+
+def released_module_files() -> dict[tuple[str, str], dict[str, str]]:
+    """{(version, module): {file name: text}} of the .tf files of every module folder of every release."""
+    from upgrade_support import releases, require_commit
+
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for version, commit in releases().items():
+        if commit is None:
+            continue
+        require_commit(commit, version)
+        listing = subprocess.run(
+            ["git", "ls-tree", "-r", "--name-only", commit, "--", "template/terraform/modules"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.splitlines()
+        for path in listing:
+            parts = path.split("/")
+            if len(parts) != 5 or not parts[4].endswith(".tf"):
+                continue
+            module = re.sub(r"{%.*?%}", "", parts[3])
+            text = subprocess.run(
+                ["git", "show", f"{commit}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+            ).stdout
+            found.setdefault((version, module), {})[parts[4]] = text
+    return found
+
+
+def test_moved_blocks_cover_every_address_a_release_declared():
+    """A resource a released module declared keeps its address, or the module's moved blocks take it to where it
+    lives now (a shared module's resource): an environment created by any release is moved in its state, never
+    destroyed and created again, by `terraform apply` of this version."""
+    checked = 0
+    for (version, module), files in released_module_files().items():
+        folder = TEMPLATE_MODULES / module_dir_name(module)
+        assert folder.is_dir(), f"module {module} of release {version} is gone: a root moved block must say where"
+        now = {path.name: parse(path) for path in tf_files(folder)}
+        declared = {f"{kind}.{name}" for data in now.values() for kind, name, _ in blocks(data, "resource")}
+        calls = {label: body for data in now.values() for label, body in blocks(data, "module")}
+        moves = {
+            unwrap(move["from"]): unwrap(move["to"]) for data in now.values() for move in data.get("moved", [])
+        }
+        for text in files.values():
+            for kind, name, body in blocks(_parse(text), "resource"):
+                address = f"{kind}.{name}"
+                checked += 1
+                if address in declared:
+                    continue
+                source = address + ("[0]" if "count" in body else "")
+                assert source in moves, f"{version} {module}: {source} has no moved block"
+                target = re.fullmatch(r"module\.(\w+)(\[0\])?\.(\w+\.\w+)", moves[source])
+                assert target, f"{module}: moved {source} to {moves[source]}, not into a module call"
+                call = calls[target.group(1)]
+                assert bool(target.group(2)) == ("count" in call), f"{module}: {moves[source]} and the call's count"
+                callee = (folder / unwrap(call["source"])).resolve()
+                inside = {f"{k}.{n}" for path in tf_files(callee) for k, n, _ in blocks(parse(path), "resource")}
+                assert target.group(3) in inside, f"{module}: {callee.name} declares no {target.group(3)}"
+    assert checked > 0
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -623,10 +761,16 @@ module "app_settings_%(key)s" {
     username   = "22222222-2222-2222-2222-222222222222"
     access_key = %(access_key)s
   }
-  mongodb              = { connection_string = var.password, database_name = "app" }
+  mongodb = {
+    connection_string = "mongodb://acct:${var.password}@acct.mongo.example:10255/?ssl=true&replicaSet=globaldb"
+    database_name     = "app"
+  }
   storage_blob         = { blob_endpoint = "https://st.example/", container_name = "files" }
   application_insights = { connection_string = var.password }
   key_vault            = %(key_vault)s
+  # The team's own settings (root variables app_settings and secret_app_settings).
+  user_settings        = { DJANGO_ALLOWED_HOSTS = "shop.example" }
+  user_secret_settings = { "STRIPE_API_KEY" = var.password }
 }
 
 # Stands in for modules/key_vault: stores the secrets and hands their URIs back, like the root module does
@@ -764,6 +908,23 @@ EXPECTED_SETTINGS = {
     "python": ({"DATABASE_HOST", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "DATABASE_URL", "MONGODB_URI"}),
     "docker": ({"DATABASE_HOST", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "DATABASE_URL", "MONGODB_URI"}),
 }
+# NubesGen's names: an app written for NubesGen moves over unchanged (JDBC DATABASE_URL for Java runtimes).
+NUBESGEN_SETTINGS = ({"DATABASE_USERNAME", "MONGODB_DATABASE"}, {"DATABASE_PASSWORD", "MONGODB_URI"})
+NUBESGEN_RUNTIMES = {"java", "dotnet", "nodejs", "python", "docker"}
+APP_SETTINGS_NAMES = TEMPLATE_MODULES / "app_settings" / "settings.json"
+
+
+def names_from_data_file(runtime: str, redis_auth: str) -> tuple[set, dict]:
+    """(plain setting names, setting => secret) the data file gives `runtime` with every service present."""
+    services = json.loads(APP_SETTINGS_NAMES.read_text())["services"]
+    plain, secret = set(), {}
+    every_service = ["identity", "database", "redis", f"redis_{redis_auth}", "mongodb", "storage_blob"]
+    for service in [*every_service, "application_insights"]:
+        for convention in services[service]:
+            if "*" in convention["runtimes"] or runtime in convention["runtimes"]:
+                plain |= set(convention["settings"])
+                secret.update(convention["secrets"])
+    return plain, secret
 REDIS_BY_MODE = {  # runtime style -> (setting without secret with Entra ID, setting carrying the key otherwise)
     "spring": ("SPRING_DATA_REDIS_USERNAME", "SPRING_DATA_REDIS_PASSWORD"),
     "quarkus": ("QUARKUS_REDIS_HOSTS", "QUARKUS_REDIS_HOSTS"),
@@ -784,6 +945,16 @@ def test_app_settings_names_and_secrets_per_runtime(app_settings_plan, runtime):
             container_secrets = app_settings_plan["container_app_secrets"][key]
             assert plain["AZURE_CLIENT_ID"] == "11111111-1111-1111-1111-111111111111"
             assert plain_expected <= set(plain), key
+            if runtime in NUBESGEN_RUNTIMES or runtime == "spring":
+                assert {"DATABASE_URL", "DATABASE_USERNAME"} <= set(plain) | set(secret_names), key
+                assert "DATABASE_PASSWORD" in secret_names, key
+            if runtime in NUBESGEN_RUNTIMES:
+                assert NUBESGEN_SETTINGS[0] <= set(plain) and NUBESGEN_SETTINGS[1] <= set(secret_names), key
+            # Exactly the data file's names (the reference page lists the same), plus the team's own two.
+            data_plain, data_secret = names_from_data_file(runtime, redis_auth)
+            assert set(plain) == data_plain | {"DJANGO_ALLOWED_HOSTS"}, key
+            assert secret_names == {**data_secret, "STRIPE_API_KEY": "app-stripe-api-key"}, key
+            assert plain["DJANGO_ALLOWED_HOSTS"] == "shop.example"
             assert secret_expected | {"APPLICATIONINSIGHTS_CONNECTION_STRING"} <= set(secret_names), key
             assert not set(plain) & set(secret_names), f"{key}: a setting is both plain and secret"
             assert "p@ss" not in json.dumps(plain), f"{key}: a secret leaked into the plain settings"
@@ -809,6 +980,79 @@ def test_app_settings_names_and_secrets_per_runtime(app_settings_plan, runtime):
                 assert style_entra in plain and not any(name.startswith(("redis",)) for name in secret_names.values())
             else:
                 assert style_key in secret_names
-    if runtime in ("nodejs", "python", "docker", "dotnet"):
-        url = app_settings_plan["secret_app_settings"][f"{runtime}-public-entra_id"]["DATABASE_URL"]
-        assert url == "postgresql://appadmin:p%40ss%3Aw%2Frd@db.example:5432/app?sslmode=require"
+    public = app_settings_plan["secret_app_settings"][f"{runtime}-public-entra_id"]
+    if runtime in ("nodejs", "docker", "dotnet"):
+        assert public["DATABASE_URL"] == "postgresql://appadmin:p%40ss%3Aw%2Frd@db.example:5432/app?sslmode=require"
+    if runtime == "python":  # SQLAlchemy's form naming the driver: 2.1 maps a bare postgresql:// to psycopg 3
+        assert public["DATABASE_URL"] == (
+            "postgresql+psycopg2://appadmin:p%40ss%3Aw%2Frd@db.example:5432/app?sslmode=require"
+        )
+    if runtime in ("spring", "quarkus", "micronaut", "java"):
+        plain = app_settings_plan["app_settings"][f"{runtime}-public-entra_id"]
+        assert plain["DATABASE_URL"] == "jdbc:postgresql://db.example:5432/app?sslmode=require"  # NubesGen's form
+    # The Mongo URI carries the database: drivers reading it never fall back to `test`.
+    mongo_names = {"spring": "SPRING_DATA_MONGODB_URI", "quarkus": "QUARKUS_MONGODB_CONNECTION_STRING"}
+    mongo = mongo_names.get(runtime, "MONGODB_URI")
+    assert public[mongo] == "mongodb://acct:p@ss:w/rd@acct.mongo.example:10255/app?ssl=true&replicaSet=globaldb"
+    assert public["STRIPE_API_KEY"] == "p@ss:w/rd"
+
+
+@needs_terraform
+def test_app_settings_refuses_a_team_setting_that_collides_with_a_managed_one(tmp_path):
+    """The team's setting would silently replace nimbus's (or the other way round): the plan stops and names both."""
+    shutil.copytree(TEMPLATE_MODULES / "app_settings", tmp_path / "app_settings")
+    (tmp_path / "main.tf").write_text(
+        """
+module "app_settings" {
+  source             = "./app_settings"
+  runtime            = "python"
+  identity_client_id = "11111111-1111-1111-1111-111111111111"
+  database = {
+    engine = "postgresql", host = "db.example", port = 5432, database_name = "app", username = "u",
+    password = "p", jdbc_url = "jdbc:postgresql://db.example:5432/app"
+  }
+  user_settings        = { database_url = "sqlite:///local.db", FLASK_DEBUG = "0" }
+  user_secret_settings = { FLASK_DEBUG = "1", "API.KEY" = "a", API_KEY = "b" }
+}
+
+output "settings" {
+  value = module.app_settings.app_settings
+}
+"""
+    )
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
+    for command in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-no-color"]):
+        result = subprocess.run([TERRAFORM, *command], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 1, result.stdout
+    message = " ".join(result.stderr.split())
+    assert "app_settings sets database_url, a setting nimbus manages (DATABASE_URL)" in message, message
+    assert "app_settings and secret_app_settings both set FLASK_DEBUG" in message, message
+    assert "secret_app_settings API.KEY and API_KEY would share Key Vault secret app-api-key" in message, message
+
+
+@needs_terraform
+@pytest.mark.parametrize(
+    "runtime_family, command, refused",
+    [("python", None, False), ("docker", "gunicorn app:app", False), ("python", "gunicorn app:app", True)],
+)
+def test_functions_startup_command_is_refused_on_flex_consumption(tmp_path, runtime_family, command, refused):
+    """Flex Consumption has no start-up command (the Functions host starts the code): a value is refused at plan
+    time with the reason, instead of being ignored. The module's own variable blocks are evaluated by Terraform."""
+    variables = (TEMPLATE_MODULES / module_dir_name("functions") / "variables.tf").read_text()
+    blocks = {
+        name: block
+        for block, name in re.findall(r'^(variable "(\w+)" \{.*?^\})', variables, re.MULTILINE | re.DOTALL)
+    }
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "variables.tf").write_text(blocks["runtime_family"] + "\n\n" + blocks["startup_command"] + "\n")
+    value = "null" if command is None else json.dumps(command)
+    (tmp_path / "main.tf").write_text(
+        f'module "fn" {{\n  source          = "./fn"\n  runtime_family  = "{runtime_family}"\n'
+        f"  startup_command = {value}\n}}\n"
+    )
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
+    for args in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-no-color"]):
+        result = subprocess.run([TERRAFORM, *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert (result.returncode != 0) == refused, result.stdout + result.stderr
+    if refused:
+        assert "on Flex Consumption the Functions host starts the app" in " ".join(result.stderr.split())

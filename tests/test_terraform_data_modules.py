@@ -33,21 +33,23 @@ from conftest import (
     declared_checkov_skips,
     module_section,
 )
-from tfcheck import check_terraform_dir
+from tfcheck import check_terraform_dir, load_schema
 
 MODULES_DIR = ROOT / "template" / "terraform" / "modules"
+# The modules a `database` or `addons` answer brings in (hooks/data/services.json): they share one interface.
 DATA_MODULES = [
-    "postgresql",
-    "mysql",
-    "sql_server",
-    "application_insights",
-    "key_vault",
-    "redis",
-    "storage_blob",
-    "cosmosdb_mongodb",
+    spec["module"]
+    for field in ("database", "addons")
+    for spec in nimbus_answers.services()[field].values()
+    if spec["module"]
 ]
-DATABASES = ["postgresql", "mysql", "sql_server"]
+# Modules every service module may call (plain folders, always rendered).
+SHARED_MODULES = ["private_endpoint", "diagnostic_setting"]
+DATABASES = [
+    name for name, spec in nimbus_answers.catalogue().items() if spec.get("app_settings") == "database"
+]
 FILES = ["terraform.tf", "variables.tf", "main.tf", "outputs.tf"]  # documented in terraform/modules/README.md
+OPTIONAL_FILES = ["locals.tf", "moved.tf"]  # where the module has locals, where a resource changed address
 
 # The interface agreed with the root module (docs/notes/terraform-interface.md).
 COMMON_VARIABLES = {
@@ -90,7 +92,6 @@ class Network(NamedTuple):
     public: object  # the argument's value without a private endpoint
     private: object  # ... and with one
     subresource: str  # private endpoint subresource (group id)
-    zone: str  # private DNS zone the endpoint registers in
 
 
 NETWORK = {
@@ -100,7 +101,6 @@ NETWORK = {
         True,
         False,
         "postgresqlServer",
-        "privatelink.postgres.database.azure.com",
     ),
     "mysql": Network(
         "azurerm_mysql_flexible_server.this",
@@ -108,7 +108,6 @@ NETWORK = {
         "Enabled",
         "Disabled",
         "mysqlServer",
-        "privatelink.mysql.database.azure.com",
     ),
     "sql_server": Network(
         "azurerm_mssql_server.this",
@@ -116,7 +115,6 @@ NETWORK = {
         True,
         False,
         "sqlServer",
-        "privatelink.database.windows.net",
     ),
     "key_vault": Network(
         "azurerm_key_vault.this",
@@ -124,7 +122,6 @@ NETWORK = {
         True,
         False,
         "vault",
-        "privatelink.vaultcore.azure.net",
     ),
     "redis": Network(
         "azurerm_managed_redis.this",
@@ -132,7 +129,6 @@ NETWORK = {
         "Enabled",
         "Disabled",
         "redisEnterprise",
-        "privatelink.redis.azure.net",
     ),
     "storage_blob": Network(
         "azurerm_storage_account.this",
@@ -140,7 +136,6 @@ NETWORK = {
         "Enabled",
         "Disabled",
         "blob",
-        "privatelink.blob.core.windows.net",
     ),
     "cosmosdb_mongodb": Network(
         "azurerm_cosmosdb_account.this",
@@ -148,9 +143,15 @@ NETWORK = {
         True,
         False,
         "MongoDB",
-        "privatelink.mongo.cosmos.azure.com",
     ),
 }
+
+
+def zone(module: str) -> str:
+    """The private DNS zone a module's private endpoint registers in (the service catalogue's)."""
+    return nimbus_answers.catalogue()[module]["private_dns_zone"]
+
+
 PRIVATE_ENDPOINT_VALUE = {
     "subnet_id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/pe",
     "private_dns_zone_id": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/zone",
@@ -158,7 +159,10 @@ PRIVATE_ENDPOINT_VALUE = {
 
 
 def module_dir(module: str) -> Path:
-    """The templated folder: copier renders it (as <module>) only when nimbus.modules.<module> is true."""
+    """The templated folder: copier renders it (as <module>) only when nimbus.modules.<module> is true; the
+    shared modules (SHARED_MODULES) are plain folders, always rendered."""
+    if module in SHARED_MODULES:
+        return MODULES_DIR / module
     return MODULES_DIR / f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
 
 
@@ -208,6 +212,11 @@ def resources(module: str) -> dict[str, dict]:
         for rtype, named in block.items()
         for name, body in named.items()
     }
+
+
+def module_calls(module: str) -> dict[str, dict]:
+    """{name: body} of the module's calls of other modules."""
+    return named_blocks(module, "module")
 
 
 def locals_of(module: str) -> dict[str, str]:
@@ -362,7 +371,8 @@ def evaluate(module: str, expression, **variables):
 def test_module_is_a_known_module_in_its_flag_named_folder(module):
     assert module in nimbus_answers.all_modules()
     assert module_dir(module).is_dir(), f"{module_dir(module)} is missing"
-    assert sorted(path.name for path in module_dir(module).iterdir()) == sorted(FILES)
+    names = {path.name for path in module_dir(module).iterdir()}
+    assert set(FILES) <= names <= set(FILES + OPTIONAL_FILES)
 
 
 @pytest.mark.parametrize("module", DATA_MODULES)
@@ -387,7 +397,9 @@ def test_terraform_block_requires_azurerm_5_and_every_provider_used(module):
     (block,) = terraform_blocks
     assert set(block) == {"required_version", "required_providers"}
     (required,) = block["required_providers"]
-    assert required["azurerm"] == {"source": "hashicorp/azurerm", "version": ">= 5.0, < 6.0"}
+    major, minor, _ = load_schema().providers["azurerm"].version.split(".")
+    assert required["azurerm"] == {"source": "hashicorp/azurerm", "version": f"~> {major}.{minor}"}
+    assert block["required_version"] == ">= 1.9, < 2.0"
     used = {address.split("_", 1)[0] for address in resources(module)}
     used |= {rtype.split("_", 1)[0] for block in parsed(module).get("data", []) for rtype in block}
     declared = set(required)
@@ -481,24 +493,41 @@ def test_public_network_access_is_off_whenever_a_private_endpoint_is_set(module)
 
 
 @pytest.mark.parametrize("module", sorted(NETWORK))
-def test_private_endpoint_only_in_private_mode_with_dns_zone_group(module):
+def test_private_endpoint_only_in_private_mode_through_the_shared_module(module):
     network = NETWORK[module]
-    endpoints = {a: b for a, b in resources(module).items() if a.startswith("azurerm_private_endpoint.")}
-    assert list(endpoints) == ["azurerm_private_endpoint.this"]
-    endpoint = endpoints["azurerm_private_endpoint.this"]
-    assert evaluate(module, attr(endpoint, "count"), private_endpoint=PRIVATE_ENDPOINT_VALUE) == 1
-    assert evaluate(module, attr(endpoint, "count"), private_endpoint=None) == 0
-    assert attr(endpoint, "subnet_id") == "var.private_endpoint.subnet_id"
-    assert "var.name" in attr(endpoint, "name")
-    (connection,) = endpoint["private_service_connection"]
-    assert attr(connection, "subresource_names") == [network.subresource]
-    assert attr(connection, "is_manual_connection") is False
-    assert attr(connection, "private_connection_resource_id") == f"{network.resource}.id"
-    (group,) = endpoint["private_dns_zone_group"]
-    assert attr(group, "private_dns_zone_ids") == ["${var.private_endpoint.private_dns_zone_id}"]
+    assert not [address for address in resources(module) if address.startswith("azurerm_private_endpoint.")]
+    call = module_calls(module)["private_endpoint"]
+    assert attr(call, "source") == "../private_endpoint"
+    assert evaluate(module, attr(call, "count"), private_endpoint=PRIVATE_ENDPOINT_VALUE) == 1
+    assert evaluate(module, attr(call, "count"), private_endpoint=None) == 0
+    assert attr(call, "name") == "var.name"
+    assert attr(call, "subnet_id") == "var.private_endpoint.subnet_id"
+    assert attr(call, "private_dns_zone_id") == "var.private_endpoint.private_dns_zone_id"
+    assert attr(call, "subresource_name") == network.subresource
+    assert attr(call, "resource_id") == f"{network.resource}.id"
     # The input is validated against the zone this service registers in.
     condition = named_blocks(module, "variable")["private_endpoint"]["validation"][0]["condition"]
-    assert network.zone.replace(".", "\\\\.") in condition
+    assert zone(module).replace(".", "\\\\.") in condition
+
+
+def test_shared_private_endpoint_connects_automatically_and_registers_in_the_zone():
+    endpoint = resources("private_endpoint")["azurerm_private_endpoint.this"]
+    assert "var.name" in attr(endpoint, "name") and attr(endpoint, "subnet_id") == "var.subnet_id"
+    (connection,) = endpoint["private_service_connection"]
+    assert attr(connection, "subresource_names") == ["${var.subresource_name}"]
+    assert attr(connection, "is_manual_connection") is False
+    assert attr(connection, "private_connection_resource_id") == "var.resource_id"
+    (group,) = endpoint["private_dns_zone_group"]
+    assert attr(group, "private_dns_zone_ids") == ["${var.private_dns_zone_id}"]
+
+
+@pytest.mark.parametrize("module", [module for module in DATA_MODULES if module != "application_insights"])
+def test_resource_logs_go_to_the_workspace_through_the_shared_module(module):
+    assert not [address for address in resources(module) if address.startswith("azurerm_monitor_diagnostic_setting.")]
+    call = module_calls(module)["diagnostic_setting"]
+    assert attr(call, "source") == "../diagnostic_setting"
+    assert attr(call, "log_analytics_workspace_id") == "var.log_analytics_workspace_id"
+    assert "var.name" in attr(call, "name")
 
 
 @pytest.mark.parametrize("module", sorted(NETWORK))
@@ -625,7 +654,7 @@ def test_checkov_skips_give_a_reason(module):
 def plain_modules(tmp_path_factory) -> Path:
     """The module folders copied under their plain names, as copier renders them."""
     base = tmp_path_factory.mktemp("data-modules")
-    for module in DATA_MODULES:
+    for module in DATA_MODULES + SHARED_MODULES:
         shutil.copytree(module_dir(module), base / module)
     return base
 
@@ -642,9 +671,9 @@ def caller(mode: str) -> str:
     calls = ['resource "azurerm_resource_group" "this" {\n  name     = "rg-my-app-dev"\n  location = "eastus"\n}\n']
     names = {"key_vault": "myappdevab12", "storage_blob": "myappdevab1b", "application_insights": "appi-my-app-dev"}
     for module in DATA_MODULES:
-        zone = NETWORK[module].zone if module in NETWORK else "privatelink.monitor.azure.com"
+        zone_name = zone(module) if module in NETWORK else "privatelink.monitor.azure.com"
         subnet_id = PRIVATE_ENDPOINT_VALUE["subnet_id"]
-        zone_id = PRIVATE_ENDPOINT_VALUE["private_dns_zone_id"].replace("zone", zone)
+        zone_id = PRIVATE_ENDPOINT_VALUE["private_dns_zone_id"].replace("zone", zone_name)
         endpoint = (
             "null"
             if mode == "public"

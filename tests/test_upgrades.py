@@ -24,7 +24,6 @@ from copier import run_recopy, run_update
 from copier.errors import UserMessageError
 from packaging.version import Version
 
-import answers as nimbus_answers
 import post_copy
 from conftest import ROOT, TEST_VERSION, git, render
 from matrix import make
@@ -46,7 +45,8 @@ from upgrade_support import (
     tree,
 )
 
-import migrations  # hooks/ is on sys.path (tests/conftest.py)
+import destroy_guard  # hooks/ is on sys.path (tests/conftest.py)
+import migrations
 
 COPIER = str(Path(sys.executable).parent / "copier")
 MODULES = Path("terraform") / "modules"
@@ -220,6 +220,9 @@ def test_every_release_updates_to_the_working_tree(release_history, tmp_path, ve
     )
     team_files = {"docs/runbook.md", "terraform/environments/alice.tfvars"}
     assert set(tree(project)) == set(tree(fresh_copy)) | team_files
+    # nimbus's Dependabot file from before it carried the marker is still nimbus's: it is updated, not kept
+    dependabot = Path(".github") / "dependabot.yml"
+    assert (project / dependabot).read_text() == (fresh_copy / dependabot).read_text()
 
 
 def test_updating_from_0_1_0_replaces_the_module_readmes_and_shows_a_team_edit_as_deleted(release_history, tmp_path):
@@ -420,16 +423,16 @@ def test_recopy_is_guarded_too(history, tmp_path):
     ],
 )
 def test_removed_modules(before, after, removed):
-    assert nimbus_answers.removed_modules(make(**before), make(**after)) == removed
+    assert destroy_guard.removed_modules(make(**before), make(**after)) == removed
 
 
 def test_renaming_the_project_or_moving_region_replaces_everything():
     previous = make(project_name="shop", database="postgresql")
-    assert nimbus_answers.replaced_by(previous, make(project_name="shop2", database="postgresql")) == ["project_name"]
-    assert nimbus_answers.replaced_by(
+    assert destroy_guard.replaced_by(previous, make(project_name="shop2", database="postgresql")) == ["project_name"]
+    assert destroy_guard.replaced_by(
         previous, make(project_name="shop", azure_region="westeurope", database="postgresql")
     ) == ["azure_region"]
-    assert nimbus_answers.replaced_by(previous, dict(previous)) == []
+    assert destroy_guard.replaced_by(previous, dict(previous)) == []
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -445,6 +448,7 @@ def test_adopting_keeps_the_teams_files_and_names_them(template_repo, tmp_path):
     git("init", "--quiet", cwd=repo)
     theirs = {name: f"the team's {name}\n" for name in SKIP_IF_EXISTS}
     for name, content in theirs.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(content)
     (repo / "app.py").write_text("print('hi')\n")
     commit_all(repo, "the app")
@@ -459,8 +463,8 @@ def test_adopting_keeps_the_teams_files_and_names_them(template_repo, tmp_path):
     kept = sorted(line.split("kept:", 1)[1].split()[0] for line in result.stdout.splitlines() if "kept:" in line)
     import post_copy
 
-    rendered_top_level = {path for path in post_copy.rendered_paths(make(project_name="shop")) if "/" not in path}
-    assert kept == sorted(rendered_top_level & set(SKIP_IF_EXISTS)) and "README.md" in kept
+    rendered = set(post_copy.rendered_paths(make(project_name="shop")))
+    assert kept == sorted(rendered & set(SKIP_IF_EXISTS)) and "README.md" in kept
     assert "docs/adopting.md" in result.stdout
     assert git("status", "--porcelain", "--", *SKIP_IF_EXISTS, cwd=repo) == ""
 
@@ -481,6 +485,7 @@ def test_skip_if_exists_lists_every_top_level_file_the_template_renders():
 def test_releases_and_changelog_agree():
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     documented = re.findall(r"^## (\S+)", changelog, re.M)
+    documented = documented[1:] if documented[:1] == ["Unreleased"] else documented  # changes not released yet
     assert documented == sorted(releases(), key=Version, reverse=True)  # newest first, one section each
     untagged = [version for version, commit in releases().items() if commit is None]
     assert untagged in ([], list(releases())[-1:]), "only the newest release may be untagged (null)"

@@ -25,6 +25,8 @@ from gitops_support import (
     FakeWorld,
     WorkflowRun,
     backend_settings,
+    copy_project,
+    days_ago,
     gzip_bytes,
     load_workflow,
     option_value,
@@ -41,6 +43,8 @@ PINNED = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f
 # answer set per signature lints the workflows of every configuration.
 SIGNATURE_ANSWERS = {"compute", "env_branch_prefix"}
 SIGNATURE_DERIVED = {"runtime_family", "java_build_tool", "container_registry", "runtime_version"}
+# Flags derived from compute and the runtime family (answers.derive), which the signature holds already.
+SIGNATURE_DERIVED |= {"app_service", "container_apps", "functions", "flex_consumption", "docker"}
 # Combinations of compute and runtime family the shared answer sets do not render with gitops.
 EXTRA_SETS = {
     "extra-functions-dotnet": make(compute="functions", runtime="dotnet"),
@@ -113,6 +117,15 @@ def test_templates_read_only_the_signature():
     assert jinja2.meta.find_undeclared_variables(action) == {"nimbus_uses"}, "the composite action varies by pin only"
 
 
+def test_jobs_take_the_github_environment_from_gitops_env():
+    """`gitops.py env --github-output` says which GitHub environment a run uses; no workflow recomputes it."""
+    for name in WORKFLOWS:
+        text = (GITHUB_TEMPLATE / "workflows" / f"{name}.jinja").read_text(encoding="utf-8")
+        assert "nimbus-protected" not in text and "'nimbus'" not in text, name
+    text = (GITHUB_TEMPLATE / "workflows" / "environment.yml.jinja").read_text(encoding="utf-8")
+    assert text.count("${{ needs.resolve.outputs.github_environment }}") == 2, "infrastructure and deploy"
+
+
 def test_no_gitops_project_has_no_workflows_and_no_script(rendered):
     project = rendered("no-gitops")
     assert not (project / ".github").exists()
@@ -171,7 +184,8 @@ def check_shape(project: Path, answers: dict) -> None:
     documents = {workflow: load_workflow(project / ".github" / "workflows" / workflow) for workflow in WORKFLOWS}
     assert documents["environment.yml"]["on"] == {"push": {"branches": [f"{prefix}**"]}}
     assert documents["environment-plan.yml"]["on"] == {"pull_request": {"branches": [f"{prefix}**"]}}
-    assert list(documents["environment-destroy.yml"]["on"]) == ["delete"]
+    # Deleting a branch, and the daily sweep (or a person) naming an environment to destroy through the same jobs.
+    assert list(documents["environment-destroy.yml"]["on"]) == ["delete", "workflow_call", "workflow_dispatch"]
     assert set(documents["drift.yml"]["on"]) == {"schedule", "workflow_dispatch"}
     action = yaml.safe_load((project / ACTION).read_text(encoding="utf-8"))
     every_uses = [step["uses"] for step in action["runs"]["steps"] if "uses" in step]
@@ -185,11 +199,13 @@ def check_shape(project: Path, answers: dict) -> None:
                 assert "${{" not in step.get("run", ""), f"{where}: expression inside a run script"
             permissions = job.get("permissions", {})
             signs_in = any(step.get("uses") == "./.github/actions/nimbus-setup" for step in steps)
+            # A job calling a reusable workflow grants what that workflow's jobs (checked themselves) may use.
+            signs_in = signs_in or job.get("uses") == "./.github/workflows/environment-destroy.yml"
             assert (permissions.get("id-token") == "write") == signs_in, where
             assert permissions.get("pull-requests") is None or job_id == "comment", where
-            assert permissions.get("issues") is None or job_id == "report", where
+            assert permissions.get("issues") is None or job_id in ("report", "sweep"), where
             assert permissions.get("contents", "read") == "read", where
-            if signs_in:
+            if signs_in and steps:  # a job calling a reusable workflow signs in there
                 check_identity(workflow, document, job_id, job, where)
     for workflow, document in documents.items():
         check_forks(document, workflow)
@@ -386,6 +402,34 @@ def test_push_plans_applies_the_saved_plan_and_deploys(project_of, world, tmp_pa
     assert "| 1 | 1 | 0 |" in summary, summary  # add, change, destroy
 
 
+def test_push_passes_the_apps_secret_settings_to_terraform_and_nowhere_else(project_of, world, tmp_path):
+    """The team's secret settings (secret NIMBUS_SECRET_APP_SETTINGS) reach Terraform as TF_VAR_secret_app_settings;
+    without the secret Terraform gets an empty object (a missing value would make the variable unparsable)."""
+    project = project_of("compute-app_service")
+    secret = '{"STRIPE_API_KEY": "sk_test_123"}'
+    run = WorkflowRun(
+        project,
+        "environment.yml",
+        world,
+        tmp_path,
+        event_name="push",
+        event={},
+        ref="refs/heads/env-alice",
+        artifacts={"app": {"app.jar": b"jar"}},
+        secrets={"NIMBUS_SECRET_APP_SETTINGS": secret},
+    )
+    run.run(skip={"build": {}})
+    calls = [entry for entry in world.calls("terraform") if entry["argv"][1:2] in (["plan"], ["apply"])]
+    assert calls and all(entry["env"].get("TF_VAR_secret_app_settings") == secret for entry in calls)
+    assert "sk_test_123" not in json.dumps(run.jobs["infrastructure"].outputs)
+    assert all("TF_VAR_secret_app_settings" not in (job.outputs or {}) for job in run.jobs.values())
+
+    world.clear()
+    push(project, world, tmp_path / "without", "env-alice", {"app": {"app.jar": b"jar"}})
+    (plan,) = [entry for entry in world.calls("terraform") if entry["argv"][1:2] == ["plan"]]
+    assert plan["env"]["TF_VAR_secret_app_settings"] == "{}"
+
+
 def test_push_to_a_protected_environment_applies_through_the_protected_github_environment(project_of, world, tmp_path):
     run = push(project_of("compute-app_service"), world, tmp_path, "env-prod", {"app": {"app.jar": b"jar"}})
     assert run.jobs["infrastructure"].environment == "nimbus-protected"
@@ -539,7 +583,10 @@ def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(proj
                     ]
                 }
             },
-            "gh": {"issues": [{"number": 12, "title": "Drift in environment bob (my-app)"}]},
+            "gh": {
+                "issues": [{"number": 12, "title": "Drift in environment bob (my-app)"}],
+                "branches": {"main": "2026-01-01T00:00:00Z", "env-alice": days_ago(1), "env-bob": days_ago(2)},
+            },
         }
     )
     run = WorkflowRun(project, "drift.yml", world, tmp_path, event_name="schedule", event={}, ref="refs/heads/main")
@@ -560,3 +607,168 @@ def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(proj
     assert {client for instance in run.instances["plan"] for client in instance.signed_in_as} == {READER_CLIENT}
     drift_yml = (project / ".github/workflows/drift.yml").read_text(encoding="utf-8")
     assert "ref: env-${{ matrix.environment }}" in drift_yml  # each environment is compared with its own branch
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Forgotten environments: the daily run's orphan and idle sweep
+# --------------------------------------------------------------------------------------------------------------
+
+
+def sweep_world(idle_days: int | None) -> dict:
+    """alice: live with its branch; bob: orphan seen today (no issue yet); carol: orphan for 5 days (past the
+    3-day grace); prod: protected orphan; dave: branch without a push or apply for 40 days (idle, warned 4 days
+    ago); gina: an orphan issue whose state is gone; another project's state and issue in the same container."""
+    old = days_ago(40)
+    return {
+        "az": {
+            "blobs": [
+                {
+                    "name": "my-app/alice.tfstate",
+                    "properties": {"creationTime": days_ago(9), "lastModified": days_ago(1)},
+                },
+                {
+                    "name": "my-app/bob.tfstate",
+                    "properties": {"creationTime": days_ago(20), "lastModified": days_ago(9)},
+                },
+                {"name": "my-app/carol.tfstate", "properties": {"creationTime": days_ago(30), "lastModified": old}},
+                {"name": "my-app/dave.tfstate", "properties": {"creationTime": days_ago(60), "lastModified": old}},
+                {"name": "my-app/prod.tfstate", "properties": {"creationTime": days_ago(99), "lastModified": old}},
+                {"name": "other/erin.tfstate", "properties": {"creationTime": old, "lastModified": old}},
+            ],
+            "resource_groups": [
+                {"name": "rg-my-app-alice", "tags": {"project": "my-app", "created-by": "alice-gh"}},
+                {"name": "rg-other-erin", "tags": {"project": "other", "created-by": "erin"}},
+            ],
+        },
+        "gh": {
+            "branches": {"main": days_ago(0), "env-alice": days_ago(1), "env-dave": old, "feature/x": old},
+            "issues": [
+                {"number": 20, "title": "Orphaned environment carol (my-app)", "createdAt": days_ago(5)},
+                {"number": 21, "title": "Orphaned environment prod (my-app)", "createdAt": days_ago(10)},
+                {"number": 22, "title": "Orphaned environment gina (my-app)", "createdAt": days_ago(8)},
+                {"number": 23, "title": "Idle environment dave (my-app)", "createdAt": days_ago(4)},
+                {"number": 24, "title": "Orphaned environment erin (other)", "createdAt": days_ago(30)},
+                {
+                    "number": 25,
+                    "title": "Orphaned environment bob (my-app)",
+                    "createdAt": days_ago(9),
+                    "state": "CLOSED",
+                },
+            ],
+        },
+    }
+
+
+def with_settings(project: Path, tmp_path: Path, **settings) -> Path:
+    copy = copy_project(project, tmp_path / "project")
+    config = json.loads((copy / "terraform" / "nimbus.json").read_text(encoding="utf-8"))
+    (copy / "terraform" / "nimbus.json").write_text(json.dumps({**config, **settings}), encoding="utf-8")
+    return copy
+
+
+def daily(project: Path, world: FakeWorld, folder: Path) -> WorkflowRun:
+    folder.mkdir()
+    run = WorkflowRun(project, "drift.yml", world, folder, event_name="schedule", event={}, ref="refs/heads/main")
+    run.run()
+    return run
+
+
+def gh_writes(world: FakeWorld) -> list[list[str]]:
+    return [
+        argv[:3]
+        for argv in world.argvs("gh")
+        if argv[:2] in (["issue", "create"], ["issue", "edit"], ["issue", "comment"], ["issue", "close"])
+    ]
+
+
+@pytest.mark.parametrize("idle_days", [30, None])
+def test_daily_sweep_destroys_only_orphans_past_grace_and_opted_in_idle_environments(
+    project_of, world, tmp_path, idle_days
+):
+    project = with_settings(project_of("compute-app_service"), tmp_path, idle_days=idle_days)
+    world.set_state(sweep_world(idle_days))
+    run = daily(project, world, tmp_path / "run1")
+    assert {job_id: job.result for job_id, job in run.jobs.items()} == {
+        "list": "success",
+        "plan": "success",
+        "report": "success",
+        "sweep": "success",
+        "destroy": "success",
+    }, run.jobs["sweep"].log()
+
+    # Drift plans only environments whose branch exists: an orphan has no branch to check out.
+    assert [instance.matrix["environment"] for instance in run.instances["plan"]] == ["alice", "dave"]
+    # Destroyed: the orphan past its grace period, and the idle environment when idle_days is set. Through the
+    # branch deletion's own workflow, in the branch's concurrency group, in the GitHub Environment "nimbus".
+    doomed = ["carol", "dave"] if idle_days else ["carol"]
+    calls = run.called["destroy"]
+    assert [call.jobs["resolve"].outputs["environment"] for call in calls] == doomed
+    for call, environment in zip(calls, doomed):
+        assert call.jobs["destroy"].result == "success" and call.jobs["protected"].result == "skipped"
+        assert call.jobs["destroy"].environment == "nimbus"
+        assert call.jobs["resolve"].outputs["branch"] == f"env-{environment}"
+        notice = call.jobs["destroy"].steps[-3].stdout
+        assert f"::notice title=nimbus::Destroying environment {environment}: " in notice
+        assert f"Environment `{environment}` destroyed and its state deleted (" in call.jobs["destroy"].summary
+    destroy_yml = load_workflow(project / ".github/workflows/environment-destroy.yml")
+    assert destroy_yml["jobs"]["destroy"]["concurrency"]["group"] == "nimbus-${{ needs.resolve.outputs.branch }}"
+    destroyed = [argv for argv in terraform_calls(world, "destroy")]
+    assert [argv[argv.index("-var") + 1] for argv in destroyed] == [f"environment={name}" for name in doomed]
+    deleted = [option_value(argv, "--name") for argv in world.argvs("az") if argv[:3] == ["storage", "blob", "delete"]]
+    assert deleted == [f"my-app/{name}.tfstate" for name in doomed]
+    assert "carol: orphaned: its branch env-carol is gone" in calls[0].jobs["destroy"].steps[-3].stdout
+
+    # Issues: bob's opened (first seen today), carol's, prod's (and dave's) updated, gina's closed (no state any
+    # more); another project's issue and the closed one are never touched.
+    writes = gh_writes(world)
+    created = [option_value(argv, "--title") for argv in world.argvs("gh") if argv[:2] == ["issue", "create"]]
+    assert created == ["Orphaned environment bob (my-app)"]
+    assert ["issue", "edit", "20"] in writes and ["issue", "edit", "21"] in writes
+    assert ["issue", "close", "22"] in writes and ["issue", "comment", "20"] in writes
+    assert not [argv for argv in writes if argv[2] in ("24", "25")]
+    assert (["issue", "edit", "23"] in writes) == bool(idle_days)
+    # Without idle_days dave is not idle any more: its warning is closed and it stays.
+    assert (["issue", "close", "23"] in writes) == (not idle_days)
+    bodies = [entry["body"] for entry in world.calls("gh-body")]
+    assert any("Environment prod is protected: nimbus never destroys it" in body for body in bodies)
+    assert any("branch `env-bob` no longer exists" in body and "3 day(s)" in body for body in bodies)
+
+    summary = run.jobs["sweep"].summary
+    assert "| `carol` | orphan | no |" in summary and "Destroying environment carol" in summary
+    assert "| `bob` | orphan | no |" in summary and "will be destroyed in 3 day(s)" in summary
+    assert "| `prod` | orphan | yes |" in summary and "#22 (closed)" in summary
+    # The idle environment's branch is kept: nothing deletes a branch or changes anything else through the API.
+    assert not [argv for argv in world.argvs("gh") if argv[:1] == ["api"] and option_value(argv, "--method")]
+    everything = json.dumps(world.calls())
+    assert "erin" not in everything.replace("Orphaned environment erin (other)", "")
+    for environment in ("alice", "bob", "prod"):
+        assert f"environment={environment}" not in json.dumps(terraform_calls(world, "destroy"))
+
+
+def test_the_next_daily_run_closes_the_issues_of_destroyed_and_returned_environments(project_of, world, tmp_path):
+    """After the destroy the state is gone; after bob's branch is pushed again bob is no orphan: both issues close,
+    and no environment is destroyed."""
+    project = with_settings(project_of("compute-app_service"), tmp_path, idle_days=30)
+    state = sweep_world(30)
+    state["az"]["blobs"] = [blob for blob in state["az"]["blobs"] if blob["name"] != "my-app/carol.tfstate"]
+    state["gh"]["branches"]["env-bob"] = days_ago(0)
+    state["gh"]["issues"].append({"number": 30, "title": "Orphaned environment bob (my-app)", "createdAt": days_ago(1)})
+    world.set_state(state)
+    run = daily(project, world, tmp_path / "run2")
+    assert run.jobs["sweep"].result == "success", run.jobs["sweep"].log()
+    closes = {argv[2]: argv for argv in world.argvs("gh") if argv[:2] == ["issue", "close"]}
+    assert "no state any more" in option_value(closes["20"], "--comment")
+    assert "`env-bob` of environment `bob` exists again" in option_value(closes["30"], "--comment")
+    assert [call.jobs["resolve"].outputs["environment"] for call in run.called["destroy"]] == ["dave"]
+
+
+def test_a_sweep_never_runs_when_branches_cannot_be_listed(project_of, world, tmp_path):
+    """No branch list (GitHub failing, or an empty answer) is never read as "every environment is an orphan"."""
+    state = sweep_world(None)
+    state["gh"]["branches"] = {}
+    world.set_state(state)
+    run = daily(project_of("compute-app_service"), world, tmp_path / "run")
+    assert run.jobs["list"].result == "failure"
+    assert "refusing to treat every environment as an orphan" in run.jobs["list"].log()
+    assert {run.jobs[job].result for job in ("plan", "sweep", "destroy", "report")} == {"skipped"}
+    assert terraform_calls(world, "destroy") == [] and gh_writes(world) == []

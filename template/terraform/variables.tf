@@ -18,6 +18,45 @@ variable "environment" {
   }
 }
 
+# Provenance tags (scripts/gitops.py sets them on every plan): who created the environment, and from which
+# branch and commit it was last applied. A GitHub login or git user name, never an e-mail address unless
+# owner_email is true in nimbus.json.
+variable "nimbus_actor" {
+  type        = string
+  default     = ""
+  nullable    = false
+  description = "Who runs Terraform (GitHub actor, or the git user on a laptop). Recorded once as the created-by tag."
+
+  validation {
+    condition     = length(var.nimbus_actor) <= 256
+    error_message = "nimbus_actor must be at most 256 characters (an Azure tag value)."
+  }
+}
+
+variable "nimbus_branch" {
+  type        = string
+  default     = ""
+  nullable    = false
+  description = "Branch the environment is applied from: the last-applied-branch tag of its resource group."
+
+  validation {
+    condition     = length(var.nimbus_branch) <= 256
+    error_message = "nimbus_branch must be at most 256 characters (an Azure tag value)."
+  }
+}
+
+variable "nimbus_commit" {
+  type        = string
+  default     = ""
+  nullable    = false
+  description = "Commit the environment is applied from: the last-applied-commit tag of its resource group."
+
+  validation {
+    condition     = length(var.nimbus_commit) <= 256
+    error_message = "nimbus_commit must be at most 256 characters (an Azure tag value)."
+  }
+}
+
 variable "deployer_ip_ranges" {
   type        = list(string)
   default     = []
@@ -55,6 +94,36 @@ variable "health_check_path" {
   validation {
     condition     = startswith(var.health_check_path, "/")
     error_message = "health_check_path must start with a slash, for example \"/\" or \"/actuator/health\"."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# The app's own configuration (every compute option)
+# ---------------------------------------------------------------------------------------------------------
+
+variable "app_settings" {
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  description = "The app's own settings (environment variables) that hold no secret, e.g. { SPRING_PROFILES_ACTIVE = \"postgres\" }: set them in environments/_all.tfvars (every environment) or environments/<environment>.tfvars. Added to the settings nimbus manages (docs/reference/app-settings.md); a managed name is refused."
+}
+
+variable "secret_app_settings" {
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  sensitive   = true
+  description = "The app's own secret settings: Key Vault secrets referenced by the app when the project has a Key Vault, sensitive app settings (Container Apps secrets) otherwise. Never commit the values: pass them as TF_VAR_secret_app_settings (a JSON object); the workflows read it from the secret NIMBUS_SECRET_APP_SETTINGS."
+}
+
+variable "startup_command" {
+  type        = string
+  default     = null
+  description = "Command that starts the app on App Service (and a container-based Function App), e.g. \"flask db upgrade && gunicorn --bind=0.0.0.0 app:app\". null keeps the platform's default. Flex Consumption Function Apps have none (the Functions host starts the code); on Container Apps the image's CMD runs (APP_MODULE and APP_SERVER select a Python image's app and server)."
+
+  validation {
+    condition     = var.startup_command == null ? true : length(trimspace(var.startup_command)) > 0
+    error_message = "startup_command must not be empty: leave it unset for the platform's default."
   }
 }
 

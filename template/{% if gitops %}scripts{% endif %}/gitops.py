@@ -12,10 +12,13 @@ terraform/nimbus.json (project, region, branch prefix, protected environments, n
     destroy ENV                terraform destroy (never a protected environment without an explicit flag)
     outputs ENV                the root module's outputs as JSON (sensitive values redacted)
     delete-state ENV           delete ENV's state blob
-    list                       environments that have state
+    list                       environments that have state: branch, protected, age, last apply, owner, status
+    sweep INVENTORY            open/update/close orphan and idle issues; print the environments to destroy
     plan-summary PLAN          Markdown summary of a saved plan (add / change / destroy)
     drift-report DIR           open, update or close one GitHub issue per environment from drift records
     setup                      one-time bootstrap: state storage, OIDC identity, GitHub variables/environments
+    dotenv ENV                 the app's settings in ENV as a .env file (--secrets adds the secret ones)
+    db-access ENV              let this machine's IP through ENV's database firewall (--remove; -- COMMAND)
 
 Exit codes: 0 success, 1 failure, 3 refused input (bad branch or environment name, bad arguments).
 `plan --detailed-exitcode` passes Terraform's own codes through (0 no changes, 1 error, 2 changes).
@@ -24,6 +27,7 @@ Exit codes: 0 success, 1 failure, 3 refused input (bad branch or environment nam
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import ipaddress
 import json
@@ -43,6 +47,9 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = PROJECT_ROOT / "terraform"
 CONFIG_FILE = TERRAFORM_DIR / "nimbus.json"
+
+# Forgotten environments (orphan sweep, idle environments): defaults of the nimbus.json settings.
+DEFAULT_ORPHAN_GRACE_DAYS = 3
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 3  # not 2: `plan --detailed-exitcode` uses 2 for "changes", and argparse uses 2 for usage errors
@@ -119,6 +126,20 @@ def load_config() -> dict:
         if key not in config:
             raise Failed(f"{CONFIG_FILE} has no {key!r}: re-render it with copier update")
     config.setdefault("protected_environments", ["prod"])
+    config.setdefault("orphan_grace_days", DEFAULT_ORPHAN_GRACE_DAYS)
+    config.setdefault("idle_days", None)
+    config.setdefault("owner_email", False)
+    for key, allowed in (
+        ("orphan_grace_days", "a whole number of days, 0 or more (0 = report only)"),
+        ("idle_days", "null (off) or a whole number of days, 0 or more (0 = off)"),
+    ):
+        value = config[key]
+        if (value is not None or key == "orphan_grace_days") and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 0
+        ):
+            raise Failed(f"{CONFIG_FILE} has {key} = {json.dumps(value)}: use {allowed}")
+    if not isinstance(config["owner_email"], bool):
+        raise Failed(f"{CONFIG_FILE} has owner_email = {json.dumps(config['owner_email'])}: use true or false")
     return config
 
 
@@ -378,23 +399,57 @@ def terraform(*args: str) -> list[str]:
 
 def variable_args(environment: str) -> list[str]:
     args = ["-var", f"environment={environment}"]
+    # _all.tfvars (no environment name has an underscore) holds what every environment shares; the
+    # environment's own file comes after it, so its values win.
+    if (TERRAFORM_DIR / "environments" / "_all.tfvars").is_file():
+        args.append("-var-file=environments/_all.tfvars")
     if (TERRAFORM_DIR / "environments" / f"{environment}.tfvars").is_file():
         args.append(f"-var-file=environments/{environment}.tfvars")  # relative to -chdir=terraform
     return args
 
 
+# Root variables that become the provenance tags (who created the environment, from which branch and commit it
+# was last applied); every plan passes them when the root module declares them.
+PROVENANCE_VARIABLES = ("nimbus_actor", "nimbus_branch", "nimbus_commit")
+
+
+def git_output(*args: str) -> str:
+    if not shutil.which("git"):
+        return ""
+    result = run(["git", *args], capture=True, echo=False)
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def provenance(config: dict) -> dict[str, str]:
+    """Who applies (the GitHub actor in Actions, else the git user name; its e-mail address only with owner_email:
+    true in nimbus.json), and the branch and commit of the checkout being applied. The checkout's own HEAD comes
+    first: the daily drift plan runs on main's event but checks out the environment's branch, and its tags must
+    read the same as the apply's."""
+    actor = os.environ.get("GITHUB_ACTOR") or git_output(
+        "config", "user.email" if config.get("owner_email") else "user.name"
+    )
+    if not config.get("owner_email"):
+        actor = actor.split("@")[0]  # a user.name that is an address still gives no address
+    branch = git_output("symbolic-ref", "--short", "-q", "HEAD") or (
+        os.environ.get("GITHUB_HEAD_REF") or os.environ.get("GITHUB_REF_NAME") or ""
+    )
+    commit = git_output("rev-parse", "-q", "--verify", "HEAD") or os.environ.get("GITHUB_SHA") or ""
+    return dict(zip(PROVENANCE_VARIABLES, (value[:256] for value in (actor, branch, commit))))
+
+
+def provenance_args(config: dict) -> list[str]:
+    used = used_variables()
+    return [
+        item
+        for name, value in provenance(config).items()
+        if name in used and value  # an unknown value keeps the variable's default ("")
+        for item in ("-var", f"{name}={value}")
+    ]
+
+
 def used_variables() -> set[str]:
-    """Variables the root module declares AND reads somewhere other than in their own `variable` block (a
-    validation condition reading var.<name> is not a use)."""
-    texts = [path.read_text(encoding="utf-8") for path in TERRAFORM_DIR.glob("*.tf")]
-    used = set()
-    for text in texts:
-        for block in re.finditer(r'^variable\s+"([^"]+)"\s*\{.*?^\}', text, re.MULTILINE | re.DOTALL):
-            name, reference = block.group(1), re.compile(rf"\bvar\.{re.escape(block.group(1))}\b")
-            everywhere = sum(len(reference.findall(other)) for other in texts)
-            if everywhere > len(reference.findall(block.group(0))):
-                used.add(name)
-    return used
+    """Root variables that the rendered root module reads and gitops.py fills in (nimbus.json says which)."""
+    return set(load_config().get("root_variables", []))
 
 
 def deployer_ip() -> str:
@@ -491,6 +546,9 @@ def init(environment: str, config: dict, subscription: str) -> None:
     command = terraform("init", "-input=false", "-reconfigure")
     command += [f"-backend-config={key}={value}" for key, value in backend.items()]
     command.append("-backend-config=use_azuread_auth=true")
+    if os.environ.get("CI") and (TERRAFORM_DIR / ".terraform.lock.hcl").is_file():
+        # CI installs exactly the provider builds the committed lock file records, and fails rather than change it.
+        command.append("-lockfile=readonly")
     # -reconfigure: switching environments must never offer to copy one environment's state into another's.
     result = run(command, env=terraform_env(subscription))
     if result.returncode != 0:
@@ -558,7 +616,7 @@ def cmd_plan(args, config) -> int:
     if args.no_lock:
         # Read-only plans (pull requests, drift) never take the state lock that applies need.
         command.append("-lock=false")
-    command += variable_args(environment)
+    command += variable_args(environment) + provenance_args(config)
     env = terraform_env(subscription)
     admit_deployer(env)
     return run(command, env=env).returncode
@@ -658,7 +716,8 @@ def cmd_delete_state(args, config) -> int:
     return 0
 
 
-def live_environments(config: dict, subscription: str) -> list[str]:
+def live_environments(config: dict, subscription: str, blobs: dict | None = None) -> list[str]:
+    """This project's environments that have state; `blobs` (when given) receives each one's blob properties."""
     storage = state_storage(subscription)
     prefix = config["naming"]["state_key"].split("{environment}")[0].replace("{project}", config["project"])
     result = checked(
@@ -672,17 +731,30 @@ def live_environments(config: dict, subscription: str) -> list[str]:
         # Only exact <project>/<environment>.tfstate keys: never another project's, never workspace keys.
         if not naming_problem(environment, config) and fill(config["naming"]["state_key"], config, environment) == name:
             found.add(environment)
+            if blobs is not None:
+                blobs[environment] = blob.get("properties") or {}
     return sorted(found)
 
 
 def cmd_list(args, config) -> int:
-    environments = live_environments(config, subscription_id(args.subscription))
+    subscription = subscription_id(args.subscription)
+    if args.json and not args.details and not args.github_output:
+        # The names only, as before: scripts that read `list --json` keep working (and need no gh).
+        print(json.dumps(live_environments(config, subscription)))
+        return 0
+    rows = inventory(config, subscription, strict=bool(args.github_output))
     if args.json:
-        print(json.dumps(environments))
+        print(json.dumps(rows if args.details else [row["environment"] for row in rows], indent=2))
     else:
-        for environment in environments:
-            print(environment)
-    write_github_output(github_output_path(args.github_output), {"environments": environments})
+        print(inventory_table(rows), end="")
+    # The drift plans check out each environment's branch: an orphan has none (the sweep reports it instead).
+    write_github_output(
+        github_output_path(args.github_output),
+        {
+            "environments": [row["environment"] for row in rows if row["branch_exists"]],
+            "inventory": rows,
+        },
+    )
     return 0
 
 
@@ -878,6 +950,333 @@ def cmd_drift_report(args, config) -> int:
     if not records:
         rows.append("| (none) | | | | | |")
     print("\n".join(rows))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Forgotten environments: inventory (list), orphan and idle sweep (sweep)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def now_utc() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def parse_time(value: Any) -> datetime.datetime | None:
+    """An ISO 8601 time as Azure and GitHub print them ('Z' or an offset); None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def days_since(moment: datetime.datetime | None, now: datetime.datetime) -> int | None:
+    return None if moment is None else max(0, (now - moment).days)
+
+
+def api_repository() -> str:
+    """The repository the GitHub API is asked about: GH_REPO, GITHUB_REPOSITORY (Actions), else the git remote."""
+    return github_repository(os.environ.get("GH_REPO") or os.environ.get("GITHUB_REPOSITORY"))
+
+
+def gh_api_pages(path: str, what: str) -> list:
+    """Every item of a paged GitHub REST list (`gh api --paginate` prints one JSON array per page)."""
+    text = checked(["gh", "api", "--paginate", path], what).stdout or ""
+    decoder, items, position = json.JSONDecoder(), [], 0
+    while position < len(text):
+        if text[position].isspace():
+            position += 1
+            continue
+        try:
+            page, position = decoder.raw_decode(text, position)
+        except ValueError:
+            raise Failed(f"{what} did not print JSON: {last_line(text[position:])}") from None
+        items += page if isinstance(page, list) else [page]
+    return items
+
+
+def environment_branches(config: dict) -> dict[str, str]:
+    """environment -> head commit of its branch, for every branch named <prefix><environment> on GitHub. Read with
+    the REST API, which the workflows' own token may read (contents: read); git ls-remote would need credentials
+    that the checkouts do not keep."""
+    prefix = config.get("branch_prefix")
+    if not prefix:
+        raise Failed("terraform/nimbus.json has no branch_prefix: this project was rendered without gitops")
+    repo = api_repository()
+    branches = gh_api_pages(f"repos/{repo}/branches?per_page=100", "listing the repository's branches")
+    if not branches:
+        # A repository always has its default branch: an empty answer is a failure, never "every one is an orphan".
+        raise Failed(f"GitHub listed no branches of {repo}: refusing to treat every environment as an orphan")
+    return {
+        branch["name"][len(prefix) :]: (branch.get("commit") or {}).get("sha", "")
+        for branch in branches
+        if isinstance(branch, dict) and str(branch.get("name", "")).startswith(prefix)
+    }
+
+
+def branch_commit_time(sha: str) -> datetime.datetime | None:
+    shown = checked(["gh", "api", f"repos/{api_repository()}/commits/{sha}"], f"reading commit {sha}")
+    commit = (json_of(shown, "gh api commits") or {}).get("commit") or {}
+    return parse_time((commit.get("committer") or {}).get("date"))
+
+
+def environment_tags(config: dict) -> dict[str, dict]:
+    """Resource group name -> its tags, for this project's groups; {} when Azure does not answer (the tags are
+    information for people, never a reason to destroy)."""
+    result = run(
+        argv("az group list --tag {tag} --output json", tag=f"project={config['project']}"), capture=True, echo=False
+    )
+    if result.returncode != 0:
+        print(f"gitops.py: could not read resource group tags: {last_line(result.stderr)}", file=sys.stderr)
+        return {}
+    return {group.get("name"): group.get("tags") or {} for group in json_of(result, "az group list") or []}
+
+
+def inventory(config: dict, subscription: str, *, strict: bool = True) -> list[dict]:
+    """One row per environment that has state: its branch, protection, age, last apply, owner and whether it is
+    an orphan (state, no branch) or idle (branch without a push or apply for idle_days). `strict`: a failure to
+    list branches fails; otherwise the branch columns say '?' (a laptop without gh)."""
+    blobs: dict[str, dict] = {}
+    environments = live_environments(config, subscription, blobs)
+    now = now_utc()
+    try:
+        branches: dict[str, str] | None = environment_branches(config) if environments else {}
+    except (Failed, Refused) as error:  # no gh, not logged in, or no GitHub remote
+        if strict:
+            raise
+        print(f"gitops.py: branches unknown ({error})", file=sys.stderr)
+        branches = None
+    tags = environment_tags(config) if environments else {}
+    idle_days = config.get("idle_days") or 0
+    rows = []
+    for environment in environments:
+        info = describe(environment, config)
+        properties = blobs.get(environment, {})
+        created, applied = parse_time(properties.get("creationTime")), parse_time(properties.get("lastModified"))
+        group_tags = tags.get(info["resource_group"], {})
+        exists = None if branches is None else environment in branches
+        row = {
+            "environment": environment,
+            "branch": info.get("branch"),
+            "branch_exists": exists,
+            "protected": info["protected"],
+            "state_created": created.isoformat() if created else None,
+            "last_apply": applied.isoformat() if applied else None,
+            "age_days": days_since(created, now),
+            "owner": group_tags.get("created-by") or None,
+            "applied_commit": group_tags.get("last-applied-commit") or None,
+            "last_activity": None,
+            "status": "unknown" if exists is None else ("orphan" if not exists else "ok"),
+        }
+        if exists and idle_days and not info["protected"]:
+            # Idle: neither a commit on the branch nor an apply (which rewrites the state) for idle_days.
+            moments = [moment for moment in (branch_commit_time(branches[environment]), applied) if moment]
+            last = max(moments) if moments else None
+            row["last_activity"] = last.isoformat() if last else None
+            if last is not None and days_since(last, now) >= idle_days:
+                row["status"] = "idle"
+        rows.append(row)
+    return rows
+
+
+def inventory_table(rows: list[dict]) -> str:
+    def days(value):
+        return "?" if value is None else f"{value}d"
+
+    def when(value):
+        return value[:10] if value else "?"
+
+    table = [("ENVIRONMENT", "BRANCH", "PROTECTED", "AGE", "LAST APPLY", "OWNER", "STATUS")]
+    for row in rows:
+        branch = {True: "yes", False: "deleted", None: "?"}[row["branch_exists"]]
+        table.append(
+            (
+                row["environment"],
+                branch,
+                "yes" if row["protected"] else "no",
+                days(row["age_days"]),
+                when(row["last_apply"]),
+                row["owner"] or "?",
+                row["status"],
+            )
+        )
+    widths = [max(len(str(line[column])) for line in table) for column in range(len(table[0]))]
+    return "".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in table
+    )
+
+
+SWEEP_KINDS = {"orphan": "Orphaned environment", "idle": "Idle environment"}
+
+
+def sweep_title(config: dict, kind: str, environment: str) -> str:
+    return f"{SWEEP_KINDS[kind]} {environment} ({config['project']})"
+
+
+def open_sweep_issues(config: dict, kind: str) -> dict[str, dict]:
+    """environment -> its open orphan (or idle) issue of THIS project: {number, createdAt}. The issue's creation
+    time is when the environment was first seen in that state: no other record is kept."""
+    listed = checked(
+        argv(
+            "gh issue list --state open --search {search} --json number,title,createdAt --limit 200",
+            search=f'"{SWEEP_KINDS[kind]}" in:title',
+        ),
+        f"listing {kind} issues",
+    )
+    found = {}
+    for issue in json_of(listed, "gh issue list") or []:
+        match = re.fullmatch(rf"{SWEEP_KINDS[kind]} (\S+) \({re.escape(config['project'])}\)", issue.get("title", ""))
+        if match and not naming_problem(match.group(1), config):
+            found.setdefault(match.group(1), issue)
+    return found
+
+
+def gh_with_body(command: list[str], body: str, what: str) -> subprocess.CompletedProcess:
+    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
+        handle.write(body)
+    try:
+        return checked([*command, "--body-file", handle.name], what)
+    finally:
+        os.unlink(handle.name)
+
+
+def sweep_body(config: dict, row: dict, kind: str, since: datetime.datetime, action: str) -> str:
+    environment, branch = row["environment"], row["branch"]
+    grace = config["orphan_grace_days"]
+    if kind == "orphan":
+        what = (
+            f"Environment `{environment}` has Terraform state but its branch `{branch}` no longer exists: its "
+            "destroy failed or never ran. Its resources keep costing money."
+        )
+        undo = (
+            f"To keep it, push the branch `{branch}` again; to destroy it now, run the `environment destroy` "
+            f"workflow by hand with branch `{branch}`."
+        )
+    else:
+        what = (
+            f"Environment `{environment}` has had no push to `{branch}` and no apply for {config['idle_days']} days or "
+            f"more (last activity {(row.get('last_activity') or '?')[:10]})."
+        )
+        undo = f"To keep it, push to `{branch}` (the issue closes on the next daily run)."
+    facts = (
+        f"| owner | created | last apply | last applied commit |\n| --- | --- | --- | --- |\n"
+        f"| {row.get('owner') or '?'} | {(row.get('state_created') or '?')[:10]} | "
+        f"{(row.get('last_apply') or '?')[:10]} | {row.get('applied_commit') or '?'} |\n"
+    )
+    link = run_url()
+    return (
+        f"{what}\n\n{facts}\nFirst seen {kind} on {since.date().isoformat()}; grace period "
+        f"{grace} day(s) (`orphan_grace_days` in terraform/nimbus.json, 0 = report only).\n\n**{action}**\n\n"
+        f"{undo}{' Last checked by: ' + link if link else ''}\n"
+    )
+
+
+def sweep_decision(config: dict, row: dict, kind: str, since: datetime.datetime, now: datetime.datetime) -> tuple:
+    """(destroy?, the sentence that says what happens and why)."""
+    environment, grace = row["environment"], config["orphan_grace_days"]
+    seen = days_since(since, now) or 0
+    if row["protected"]:
+        return (
+            False,
+            f"Environment {environment} is protected: nimbus never destroys it; destroy it by hand if it is unused.",
+        )
+    if grace == 0:
+        return False, f"Report only (orphan_grace_days = 0): environment {environment} is not destroyed automatically."
+    if seen < grace:
+        return False, f"Environment {environment} will be destroyed in {grace - seen} day(s) unless this changes."
+    if kind == "orphan":
+        reason = f"orphaned: its branch {row['branch']} is gone, first seen {seen} day(s) ago"
+    else:
+        reason = f"idle: no push to {row['branch']} or apply for {config['idle_days']}+ days, warned {seen} day(s) ago"
+    return True, f"Destroying environment {environment}: {reason}, grace period {grace} day(s)."
+
+
+def cmd_sweep(args, config) -> int:
+    """Orphan and idle issues (one per environment and kind: opened, updated, closed) and the environments to
+    destroy now, from the rows of `list --json --details`. Prints the Markdown job summary."""
+    try:
+        rows = json.loads(Path(args.inventory).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise Failed(f"cannot read the inventory {args.inventory}: {error}") from None
+    if not isinstance(rows, list):
+        raise Failed(f"{args.inventory} is not a list of environments (write it with gitops.py list --json --details)")
+    for row in rows:
+        check_environment(str((row or {}).get("environment") or ""), config)
+    now = now_utc()
+    by_name = {row["environment"]: row for row in rows}
+    destroy, lines = [], []
+    for kind in SWEEP_KINDS:
+        issues = open_sweep_issues(config, kind)
+        for row in rows:
+            if row["status"] != kind:
+                continue
+            environment, issue = row["environment"], issues.get(row["environment"])
+            since = parse_time((issue or {}).get("createdAt")) or now
+            doomed, action = sweep_decision(config, row, kind, since, now)
+            body = sweep_body(config, row, kind, since, action)
+            if issue:
+                gh_with_body(["gh", "issue", "edit", str(issue["number"])], body, f"updating the {kind} issue")
+                reference = f"#{issue['number']} (updated)"
+            else:
+                created = gh_with_body(
+                    ["gh", "issue", "create", "--title", sweep_title(config, kind, environment)],
+                    body,
+                    f"opening a {kind} issue",
+                )
+                reference = last_line(created.stdout)
+            if doomed:
+                if issue:
+                    gh_with_body(
+                        ["gh", "issue", "comment", str(issue["number"])], action, f"commenting on the {kind} issue"
+                    )
+                reason = action.split(": ", 1)[1].rstrip(".")  # what the destroy run says after the name
+                destroy.append({"environment": environment, "branch": row["branch"], "reason": reason})
+                print(f"::warning title=nimbus::{action}", file=sys.stderr)
+            lines.append(
+                f"| `{environment}` | {kind} | {'yes' if row['protected'] else 'no'} | {since.date().isoformat()} | "
+                f"{action} | {reference} |"
+            )
+        for environment, issue in sorted(issues.items()):
+            row = by_name.get(environment)
+            if row is not None and row["status"] in (kind, "unknown"):
+                continue
+            if row is None:
+                why = f"Environment `{environment}` has no state any more (destroyed)."
+            elif kind == "orphan":
+                why = f"The branch `{row['branch']}` of environment `{environment}` exists again."
+            elif row["status"] == "orphan":
+                why = f"The branch `{row['branch']}` was deleted: the orphan issue of `{environment}` follows it now."
+            else:
+                why = f"Environment `{environment}` is in use again (a push or an apply since)."
+            link = run_url()
+            checked(
+                ["gh", "issue", "close", str(issue["number"]), "--comment", why + (f" Run: {link}" if link else "")],
+                f"closing the {kind} issue",
+            )
+            lines.append(f"| `{environment}` | {kind} (over) | | | {why} | #{issue['number']} (closed) |")
+    summary = [
+        "### Orphaned and idle environments",
+        "",
+        f"Grace period: {config['orphan_grace_days']} day(s); idle after: "
+        f"{config['idle_days'] or 'off'}{' day(s)' if config['idle_days'] else ''}.",
+        "",
+        "| environment | state | protected | first seen | what happens | issue |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(lines or ["| (none) | | | | | |"]),
+        "",
+        "<details><summary>Every environment with state</summary>",
+        "",
+        "```",
+        inventory_table(rows).rstrip("\n"),
+        "```",
+        "",
+        "</details>",
+    ]
+    print("\n".join(summary))
+    write_github_output(github_output_path(args.github_output), {"destroy": destroy})
     return 0
 
 
@@ -1534,6 +1933,134 @@ def report(boot: Bootstrap) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Running the app locally against an environment: dotenv, db-access
+# --------------------------------------------------------------------------------------------------------------
+
+DOTENV_PLAIN = re.compile(r"^[A-Za-z0-9_./:@+,=-]*$")
+DATABASE_FIREWALL = {  # engine => (az group, server option, rule option, delete confirmation)
+    "postgresql": (["postgres", "flexible-server"], "--name", "--rule-name", ["--yes"]),
+    "mysql": (["mysql", "flexible-server"], "--name", "--rule-name", ["--yes"]),
+    "sql_server": (["sql", "server"], "--server", "--name", []),
+}
+
+
+def terraform_outputs(environment: str, config: dict, subscription: str) -> dict:
+    # terraform init talks on stdout; `dotenv > .env` must get the settings only, so init speaks on stderr.
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        ensure_initialised(environment, config, subscription)
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+    result = run(terraform("output", "-json"), capture=True, env=terraform_env(subscription))
+    if result.returncode != 0:
+        raise Failed(f"terraform output failed: {last_line(result.stderr)}")
+    return {name: spec.get("value") for name, spec in (json_of(result, "terraform output -json") or {}).items()}
+
+
+def dotenv_line(name: str, value: str) -> str:
+    """NAME=value the way dotenv readers (python-dotenv, Node's dotenv, docker --env-file for plain values) agree on:
+    bare when safe, else single-quoted (literal), else double-quoted with backslash escapes."""
+    value = str(value)
+    if DOTENV_PLAIN.match(value):
+        return f"{name}={value}"
+    if "'" not in value and "\n" not in value:
+        return f"{name}='{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'{name}="{escaped}"'
+
+
+def cmd_dotenv(args, config) -> int:
+    environment = check_environment(args.environment, config)
+    outputs = terraform_outputs(environment, config, subscription_id(args.subscription))
+    plain = outputs.get("app_settings")
+    if plain is None:
+        raise Failed(f"environment {environment} has no app_settings output: apply it once with this nimbus version")
+    secret = outputs.get("app_secret_settings") or {}
+    lines = [f"# App settings of environment {environment} (python3 scripts/gitops.py dotenv {environment})"]
+    lines += [dotenv_line(name, value) for name, value in sorted(plain.items())]
+    if args.secrets:
+        lines += ["# Secrets: keep this file out of git."]
+        lines += [dotenv_line(name, value) for name, value in sorted(secret.items())]
+    elif secret:
+        lines += [f"# {name}=<secret: add --secrets to print it>" for name in sorted(secret)]
+    text = "\n".join(lines) + "\n"
+    if args.output:
+        target = Path(args.output)
+        target.write_text(text, encoding="utf-8")
+        target.chmod(0o600)
+        print(f"wrote {len(plain) + (len(secret) if args.secrets else 0)} settings to {target}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def developer_rule_name() -> str:
+    who = os.environ.get("USER") or os.environ.get("USERNAME") or "developer"
+    return "nimbus-dev-" + (re.sub(r"[^A-Za-z0-9-]+", "-", who).strip("-")[:40] or "developer")
+
+
+def cmd_db_access(args, config) -> int:
+    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+        raise Refused("db-access opens the database firewall to one person's IP: it never runs in CI (CI=true)")
+    environment = check_environment(args.environment, config)
+    if not args.remove:
+        refuse_protected(environment, config, args.i_know_this_is_protected, "open the database firewall of")
+    subscription = subscription_id(args.subscription)
+    outputs = terraform_outputs(environment, config, subscription)
+    server_id, engine = outputs.get("database_server_id"), outputs.get("database_engine")
+    if not server_id or engine not in DATABASE_FIREWALL:
+        raise Refused(f"environment {environment} has no database")
+    if outputs.get("virtual_network_name"):
+        raise Refused(
+            f"environment {environment}'s database has no public endpoint (network = vnet): there is no firewall to "
+            "open; reach it from inside the virtual network"
+        )
+    parts = server_id.strip("/").split("/")
+    group, server = parts[parts.index("resourceGroups") + 1], parts[-1]
+    family, server_option, rule_option, confirm = DATABASE_FIREWALL[engine]
+    rule = developer_rule_name()
+    base = ["az", *family, "firewall-rule"]
+    target = ["--resource-group", group, server_option, server, rule_option, rule, "--subscription", subscription]
+
+    def remove() -> None:
+        result = run([*base, "delete", *target, *confirm, "--output", "none"], capture=True)
+        if result.returncode != 0 and not not_found(result):
+            raise Failed(f"removing firewall rule {rule} from {server} failed: {last_line(result.stderr)}")
+
+    if args.remove:
+        remove()
+        print(f"removed firewall rule {rule} from {server}", file=sys.stderr)
+        return 0
+    address = deployer_ip()
+    created = run(
+        [*base, "create", *target, "--start-ip-address", address, "--end-ip-address", address, "--output", "none"],
+        capture=True,
+    )
+    if created.returncode != 0:
+        remove()  # never leave a half-made rule behind
+        raise Failed(f"admitting {address} to {server} failed: {last_line(created.stderr)}")
+    if not args.command:
+        print(
+            f"{server} admits {address} (rule {rule}). Remove it when done: "
+            f"python3 scripts/gitops.py db-access {environment} --remove",
+            file=sys.stderr,
+        )
+        return 0
+    # With a command: the rule exists only while it runs, whatever its outcome.
+    try:
+        return subprocess.run(args.command, cwd=Path.cwd()).returncode
+    except OSError as error:
+        raise Failed(f"could not run {args.command[0]}: {error.strerror}") from None
+    finally:
+        remove()
+        print(f"removed firewall rule {rule} from {server}", file=sys.stderr)
+
+
 def parser() -> argparse.ArgumentParser:
     top = Parser(
         prog="gitops.py", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -1584,8 +2111,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--i-know-this-is-protected", action="store_true", help="allow a protected environment (CI never passes it)"
     )
-    sub = command("list", cmd_list, "list the environments that have state")
-    sub.add_argument("--json", action="store_true", help="print a JSON array")
+    sub = command(
+        "list", cmd_list, "environments that have state: branch, protected, age, last apply, owner, orphan/idle"
+    )
+    sub.add_argument("--json", action="store_true", help="print a JSON array of names (with --details: objects)")
+    sub.add_argument("--details", action="store_true", help="with --json: one object per environment")
     github_output(sub)
     sub = command(
         "plan-summary", cmd_plan_summary, "Markdown summary of a saved plan (or of its `terraform show -json`)"
@@ -1598,6 +2128,14 @@ def parser() -> argparse.ArgumentParser:
         "drift-report", cmd_drift_report, "open/update/close one drift issue per environment (gh)", subscription=False
     )
     sub.add_argument("directory", help="folder of drift records written by `plan-summary --record`")
+    sub = command(
+        "sweep",
+        cmd_sweep,
+        "open/update/close orphan and idle issues; name the environments to destroy",
+        subscription=False,
+    )
+    sub.add_argument("inventory", help="JSON written by `list --json --details` (or the list job's `inventory` output)")
+    github_output(sub)
     sub = command(
         "setup", cmd_setup, "one-time bootstrap of state storage, OIDC identity and GitHub settings", subscription=False
     )
@@ -1617,6 +2155,22 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also trust name-only OIDC subjects (repositories created before 2026-07-15 that did not opt in)",
     )
+    sub = command("dotenv", cmd_dotenv, "print the app's settings in an environment as a .env file", environment=True)
+    sub.add_argument(
+        "--secrets", action="store_true", help="include the secret settings' values (keep the file private)"
+    )
+    sub.add_argument("--output", metavar="FILE", help="write FILE (mode 600) instead of printing")
+    sub = command(
+        "db-access",
+        cmd_db_access,
+        "admit this machine's public IP through the environment's database firewall (public network only)",
+        environment=True,
+    )
+    sub.add_argument("--remove", action="store_true", help="remove this machine's rule")
+    sub.add_argument(
+        "--i-know-this-is-protected", action="store_true", help="allow a protected environment (CI never passes it)"
+    )
+    sub.add_argument("command", nargs="*", help="after --: a command to run with the rule in place, then remove it")
     return top
 
 

@@ -1,40 +1,31 @@
-"""Offline Terraform validation for rendered nimbus projects.
+"""Offline Terraform checks for rendered nimbus projects, on one parser: python-hcl2.
 
-    from tfcheck import check_terraform_dir, check_fmt
+    from tfcheck import check_terraform_dir, check_fmt, check_rules
 
-    problems = check_terraform_dir(project / "terraform")   # [] when valid
-    problems = check_fmt(project / "terraform" / "main.tf")  # terraform fmt -check
+    problems = check_terraform_dir(project / "terraform")   # schema, references, module calls, terraform fmt
+    problems = check_rules(project / "terraform")           # the azurerm provider's plan-time rules
+    problems = check_fmt(project / "terraform" / "main.tf")  # the real `terraform fmt -check`
 
-Each problem is one string, `path:line: address: message`. Provider schemas
-come from tests/data (tools/refresh_azurerm_schema.py).
-
-Why not python-hcl2: the checks need line numbers for every argument, must
-tell `x = {...}` from a block `x {...}`, and the formatter check needs the
-exact token stream terraform sees. python-hcl2 8.x serialises without any
-line numbers (its `with_meta` option is declared but not implemented), and
-in this environment checkov's bc-python-hcl2 0.4.3 overwrites the `hcl2`
-package files, so `import hcl2` gives a 0.4.3 parser that rejects valid
-Terraform (`a = 1.5e3`) and rewrites values (`null` becomes `None`). The
-small lexer/parser here follows hclsyntax instead and is checked against
-terraform 1.11 itself (tests/data/terraform_fmt_fixtures.json).
+Each problem is one string, `path:line: address: message`. Files are read with python-hcl2's rule tree
+(tfcheck.hcl), which keeps the line numbers its dict output drops, once per distinct content in a session.
+Provider schemas come from tests/data (tools/refresh_azurerm_schema.py), provider rules from
+tests/data/azurerm_provider_rules.json (tools/refresh_provider_rules.py). Formatting is checked by the real
+terraform binary (a prerequisite of the suite).
 """
 
 from .check import check_terraform_dir, module_dirs
-from .fmt import check_fmt, check_fmt_text, format_source
-from .lexer import LexError, tokenize
-from .parser import ParseError, parse_text
+from .fmt import check_fmt
+from .hcl import ParseError, parse_text
+from .rules import check_rules
 from .schema import Schema, load_schema
 
 __all__ = [
-    "LexError",
     "ParseError",
     "Schema",
     "check_fmt",
-    "check_fmt_text",
+    "check_rules",
     "check_terraform_dir",
-    "format_source",
     "load_schema",
     "module_dirs",
     "parse_text",
-    "tokenize",
 ]

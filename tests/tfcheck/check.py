@@ -21,9 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import lexer as L
-from .fmt import fmt_problems
-from .parser import NOT_LITERAL, Attribute, Block, ParseError, Ref, parse_tokens
+from .fmt import check_fmt
+from .hcl import NOT_LITERAL, Attribute, Block, ParseError, Ref, parse_cached
 from .schema import REFRESH_HINT, Schema, load_schema
 
 RESOURCE_META_ATTRS = {"count", "for_each", "depends_on", "provider"}
@@ -66,10 +65,8 @@ def parse_file(text: str) -> ParsedFile:
     hit = _CACHE.get(key)
     if hit is None:
         try:
-            tokens = L.tokenize(text)
-            body = parse_tokens(tokens, "")
-            hit = ParsedFile(body, None, fmt_problems(text, tokens, body))
-        except (L.LexError, ParseError) as e:
+            hit = ParsedFile(parse_cached(text), None, [])
+        except ParseError as e:
             hit = ParsedFile(None, (e.line, e.msg), [])
         _CACHE[key] = hit
     return hit
@@ -781,8 +778,7 @@ def check_terraform_dir(root, *, fmt: bool = True, schema: Schema | None = None)
         if mod not in mods:
             checker.check_module(mod)
     if fmt:
-        for mod in checker.modules.values():
-            for file, parsed in mod.files:
-                for line, msg in parsed.fmt:
-                    checker.problems.append((file, line, f"{file}:{line}: {msg}"))
+        for problem in check_fmt(root, relative_to=root):
+            file, line, _ = problem.split(":", 2)
+            checker.problems.append((file, int(line), problem))
     return [text for _, _, text in sorted(checker.problems, key=lambda p: (p[0], p[1]))]

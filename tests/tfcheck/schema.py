@@ -26,6 +26,7 @@ class Provider:
     data_sources: dict
     config: dict
     sensitive: dict = field(default_factory=dict)  # resource type -> set of sensitive attribute names
+    version: str = ""  # the provider release the schema was taken from
 
 
 @dataclass
@@ -61,6 +62,7 @@ def load_schema(azurerm_file: Path = AZURERM_FILE, extra_file: Path = EXTRA_FILE
         az["data_sources"],
         az["provider_config"],
         {t: set(names) for t, names in extra.get("azurerm_sensitive_attributes", {}).items()},
+        az["provider"]["version"],
     )
     for name, p in extra.get("providers", {}).items():
         providers[name] = Provider(

@@ -1,4 +1,6 @@
-# The app's settings (environment variables), named the way each runtime expects them.
+# The app's settings (environment variables), named the way each runtime expects them. The names are facts kept in
+# settings.json (one entry per naming convention: Spring Boot, Quarkus, Micronaut, .NET, NubesGen...); this file
+# only computes the values they take, and adds the team's own settings (var.user_settings, var.user_secret_settings).
 #
 # Two kinds of values come out:
 #   - settings: no secret in them (host names, ports, user names, URLs without credentials, client IDs);
@@ -11,26 +13,21 @@
 # never on var.key_vault, so that round trip is no dependency cycle.
 
 locals {
-  # Naming families: the three frameworks have their own conventions, the rest share generic names.
-  style = {
-    spring    = "spring"
-    quarkus   = "quarkus"
-    micronaut = "micronaut"
-    java      = "java"
-    dotnet    = "dotnet"
-    nodejs    = "generic"
-    python    = "generic"
-    docker    = "generic"
-  }[var.runtime]
+  catalogue = jsondecode(file("${path.module}/settings.json")).services
 
   # ---------------------------------------------------------------------------------------------------
-  # Database
+  # Values of each service (no secret among them)
   # ---------------------------------------------------------------------------------------------------
   # Presence tests use length(var.x[*]) (0 for null, 1 otherwise): `var.x != null` would be as sensitive
   # as the most sensitive attribute of var.x, and so would everything derived from it. For the same reason
   # attributes are read one by one: a conditional on the whole object would spread the sensitivity of the
   # password to the host name.
-  has_database = length(var.database[*]) > 0
+  has_database             = length(var.database[*]) > 0
+  has_redis                = length(var.redis[*]) > 0
+  has_mongodb              = length(var.mongodb[*]) > 0
+  has_storage_blob         = length(var.storage_blob[*]) > 0
+  has_application_insights = length(var.application_insights[*]) > 0
+
   db = {
     engine        = local.has_database ? var.database.engine : "postgresql"
     host          = local.has_database ? var.database.host : ""
@@ -40,65 +37,6 @@ locals {
     password      = local.has_database ? var.database.password : ""
     jdbc_url      = local.has_database ? var.database.jdbc_url : ""
   }
-
-  # DATABASE_URL for runtimes without JDBC: <scheme>://<user>:<password>@<host>:<port>/<database>, TLS on.
-  database_url_scheme = { postgresql = "postgresql", mysql = "mysql", sql_server = "mssql" }[local.db.engine]
-  database_url_query  = { postgresql = "?sslmode=require", mysql = "?ssl-mode=REQUIRED", sql_server = "?encrypt=true" }[local.db.engine]
-  database_url        = "${local.database_url_scheme}://${urlencode(local.db.username)}:${urlencode(local.db.password)}@${local.db.host}:${local.db.port}/${local.db.database_name}${local.database_url_query}"
-
-  # ADO.NET connection string of each engine's usual .NET provider (Npgsql, MySqlConnector, SqlClient).
-  database_dotnet_connection_string = {
-    postgresql = "Host=${local.db.host};Port=${local.db.port};Database=${local.db.database_name};Username=${local.db.username};Password=${local.db.password};SSL Mode=Require"
-    mysql      = "Server=${local.db.host};Port=${local.db.port};Database=${local.db.database_name};User ID=${local.db.username};Password=${local.db.password};SslMode=Required"
-    sql_server = "Server=tcp:${local.db.host},${local.db.port};Database=${local.db.database_name};User ID=${local.db.username};Password=${local.db.password};Encrypt=True;TrustServerCertificate=False"
-  }[local.db.engine]
-
-  database_parts = {
-    DATABASE_HOST = local.db.host
-    DATABASE_PORT = tostring(local.db.port)
-    DATABASE_NAME = local.db.database_name
-    DATABASE_USER = local.db.username
-  }
-
-  database_settings = {
-    spring = {
-      SPRING_DATASOURCE_URL      = local.db.jdbc_url
-      SPRING_DATASOURCE_USERNAME = local.db.username
-    }
-    quarkus = {
-      QUARKUS_DATASOURCE_JDBC_URL = local.db.jdbc_url
-      QUARKUS_DATASOURCE_USERNAME = local.db.username
-    }
-    micronaut = {
-      DATASOURCES_DEFAULT_URL      = local.db.jdbc_url
-      DATASOURCES_DEFAULT_USERNAME = local.db.username
-    }
-    # Plain Java gets the JDBC URL (credentials apart), the others a URL with the credentials (a secret).
-    java    = merge(local.database_parts, { DATABASE_URL = local.db.jdbc_url })
-    dotnet  = local.database_parts
-    generic = local.database_parts
-  }[local.style]
-
-  database_secret_settings = {
-    spring    = { SPRING_DATASOURCE_PASSWORD = "database-password" }
-    quarkus   = { QUARKUS_DATASOURCE_PASSWORD = "database-password" }
-    micronaut = { DATASOURCES_DEFAULT_PASSWORD = "database-password" }
-    java      = { DATABASE_PASSWORD = "database-password" }
-    dotnet = {
-      DATABASE_PASSWORD          = "database-password"
-      DATABASE_URL               = "database-url"
-      ConnectionStrings__Default = "database-connection-string"
-    }
-    generic = {
-      DATABASE_PASSWORD = "database-password"
-      DATABASE_URL      = "database-url"
-    }
-  }[local.style]
-
-  # ---------------------------------------------------------------------------------------------------
-  # Redis (Azure Managed Redis: TLS only; Entra ID by default, access key when the module enables it)
-  # ---------------------------------------------------------------------------------------------------
-  has_redis = length(var.redis[*]) > 0
   redis = {
     host      = local.has_redis ? var.redis.host : ""
     port      = local.has_redis ? var.redis.port : 0
@@ -108,136 +46,129 @@ locals {
   redis_key      = local.has_redis ? (var.redis.access_key == null ? "" : var.redis.access_key) : ""
   redis_uses_key = local.redis.auth_mode == "access_key"
   redis_address  = "${local.redis.host}:${local.redis.port}"
-
-  redis_settings = merge(
-    {
-      spring = {
-        SPRING_DATA_REDIS_HOST        = local.redis.host
-        SPRING_DATA_REDIS_PORT        = tostring(local.redis.port)
-        SPRING_DATA_REDIS_SSL_ENABLED = "true"
-      }
-      quarkus   = {}
-      micronaut = {}
-      java      = { REDIS_HOST = local.redis.host, REDIS_PORT = tostring(local.redis.port) }
-      dotnet    = { REDIS_HOST = local.redis.host, REDIS_PORT = tostring(local.redis.port) }
-      generic   = { REDIS_HOST = local.redis.host, REDIS_PORT = tostring(local.redis.port) }
-    }[local.style],
-    # Entra ID: no secret at all; the client library's Entra ID extension signs in as AZURE_CLIENT_ID.
-    local.redis_uses_key ? {} : {
-      spring = {
-        SPRING_DATA_REDIS_USERNAME                   = local.redis.username
-        SPRING_DATA_REDIS_AZURE_PASSWORDLESS_ENABLED = "true"
-      }
-      quarkus   = { QUARKUS_REDIS_HOSTS = "rediss://${local.redis_address}" }
-      micronaut = { REDIS_URI = "rediss://${local.redis_address}" }
-      java      = { REDIS_URL = "rediss://${local.redis_address}", REDIS_USERNAME = local.redis.username }
-      dotnet    = { REDIS_URL = "rediss://${local.redis_address}", REDIS_USERNAME = local.redis.username }
-      generic   = { REDIS_URL = "rediss://${local.redis_address}", REDIS_USERNAME = local.redis.username }
-    }[local.style]
-  )
-
-  redis_secret_settings = local.redis_uses_key ? {
-    spring    = { SPRING_DATA_REDIS_PASSWORD = "redis-access-key" }
-    quarkus   = { QUARKUS_REDIS_HOSTS = "redis-url" }
-    micronaut = { REDIS_URI = "redis-url" }
-    java      = { REDIS_URL = "redis-url" }
-    dotnet    = { REDIS_URL = "redis-url" }
-    generic   = { REDIS_URL = "redis-url" }
-  }[local.style] : {}
-
-  # ---------------------------------------------------------------------------------------------------
-  # Cosmos DB for MongoDB (the connection string embeds the account key: a secret)
-  # ---------------------------------------------------------------------------------------------------
-  has_mongodb = length(var.mongodb[*]) > 0
   mongodb = {
     connection_string = local.has_mongodb ? var.mongodb.connection_string : ""
     database_name     = local.has_mongodb ? var.mongodb.database_name : ""
   }
 
-  mongodb_settings = {
-    spring    = { SPRING_DATA_MONGODB_DATABASE = local.mongodb.database_name }
-    quarkus   = { QUARKUS_MONGODB_DATABASE = local.mongodb.database_name }
-    micronaut = { MONGODB_DATABASE = local.mongodb.database_name }
-    java      = { MONGODB_DATABASE = local.mongodb.database_name }
-    dotnet    = { MONGODB_DATABASE = local.mongodb.database_name }
-    generic   = { MONGODB_DATABASE = local.mongodb.database_name }
-  }[local.style]
-
-  mongodb_secret_settings = {
-    spring    = { SPRING_DATA_MONGODB_URI = "mongodb-connection-string" }
-    quarkus   = { QUARKUS_MONGODB_CONNECTION_STRING = "mongodb-connection-string" }
-    micronaut = { MONGODB_URI = "mongodb-connection-string" }
-    java      = { MONGODB_URI = "mongodb-connection-string" }
-    dotnet    = { MONGODB_URI = "mongodb-connection-string" }
-    generic   = { MONGODB_URI = "mongodb-connection-string" }
-  }[local.style]
-
-  # ---------------------------------------------------------------------------------------------------
-  # Blob storage (identity only: endpoint and container, never a key)
-  # ---------------------------------------------------------------------------------------------------
-  has_storage_blob = length(var.storage_blob[*]) > 0
-  storage_blob = {
-    blob_endpoint  = local.has_storage_blob ? var.storage_blob.blob_endpoint : ""
-    container_name = local.has_storage_blob ? var.storage_blob.container_name : ""
+  redis_values = {
+    host      = local.redis.host
+    port      = tostring(local.redis.port)
+    object_id = local.redis.username
+    url       = "rediss://${local.redis_address}"
   }
 
-  storage_blob_settings = merge(
-    {
-      AZURE_STORAGE_BLOB_ENDPOINT = local.storage_blob.blob_endpoint
-      AZURE_STORAGE_CONTAINER     = local.storage_blob.container_name
-    },
-    local.style == "spring" ? {
-      SPRING_CLOUD_AZURE_STORAGE_BLOB_ENDPOINT       = local.storage_blob.blob_endpoint
-      SPRING_CLOUD_AZURE_STORAGE_BLOB_CONTAINER_NAME = local.storage_blob.container_name
-    } : {}
-  )
+  # Value names used by settings.json, per service ("true" is the constant every service may use).
+  values = {
+    identity = { client_id = var.identity_client_id }
+    database = {
+      host          = local.db.host
+      port          = tostring(local.db.port)
+      database_name = local.db.database_name
+      username      = local.db.username
+      jdbc_url      = local.db.jdbc_url
+    }
+    redis            = local.redis_values
+    redis_entra_id   = local.redis_values
+    redis_access_key = local.redis_values
+    mongodb          = { database_name = local.mongodb.database_name }
+    storage_blob = {
+      blob_endpoint  = local.has_storage_blob ? var.storage_blob.blob_endpoint : ""
+      container_name = local.has_storage_blob ? var.storage_blob.container_name : ""
+    }
+    application_insights = {}
+  }
 
   # ---------------------------------------------------------------------------------------------------
-  # Every runtime
+  # Secrets (passwords, keys and connection strings that embed one)
   # ---------------------------------------------------------------------------------------------------
-  identity_settings = merge(
-    { AZURE_CLIENT_ID = var.identity_client_id },
-    # Spring Cloud Azure (blob storage, passwordless Redis) signs in as the user-assigned identity.
-    local.style == "spring" ? {
-      SPRING_CLOUD_AZURE_CREDENTIAL_MANAGED_IDENTITY_ENABLED = "true"
-      SPRING_CLOUD_AZURE_CREDENTIAL_CLIENT_ID                = var.identity_client_id
-    } : {}
-  )
+  # URLs with credentials, TLS on: the generic form (pg, mysql2, Prisma...) and SQLAlchemy's, which names the
+  # driver (a bare postgresql:// means psycopg 3 to SQLAlchemy 2.1, which most apps do not ship).
+  database_credentials = "${urlencode(local.db.username)}:${urlencode(local.db.password)}@${local.db.host}:${local.db.port}/${local.db.database_name}"
+  database_url_scheme  = { postgresql = "postgresql", mysql = "mysql", sql_server = "mssql" }[local.db.engine]
+  database_url_query   = { postgresql = "?sslmode=require", mysql = "?ssl-mode=REQUIRED", sql_server = "?encrypt=true" }[local.db.engine]
+  database_url         = "${local.database_url_scheme}://${local.database_credentials}${local.database_url_query}"
+  sqlalchemy_scheme    = { postgresql = "postgresql+psycopg2", mysql = "mysql+pymysql", sql_server = "mssql+pyodbc" }[local.db.engine]
+  sqlalchemy_query = {
+    postgresql = "?sslmode=require"
+    mysql      = "?ssl_ca=/etc/ssl/certs/ca-certificates.crt"
+    sql_server = "?driver=ODBC+Driver+18+for+SQL+Server&Encrypt=yes"
+  }[local.db.engine]
+  database_url_sqlalchemy = "${local.sqlalchemy_scheme}://${local.database_credentials}${local.sqlalchemy_query}"
 
-  has_application_insights = length(var.application_insights[*]) > 0
-  application_insights_secret_settings = local.has_application_insights ? {
-    APPLICATIONINSIGHTS_CONNECTION_STRING = "applicationinsights-connection-string"
-  } : {}
+  # ADO.NET connection string of each engine's usual .NET provider (Npgsql, MySqlConnector, SqlClient).
+  database_dotnet_connection_string = {
+    postgresql = "Host=${local.db.host};Port=${local.db.port};Database=${local.db.database_name};Username=${local.db.username};Password=${local.db.password};SSL Mode=Require"
+    mysql      = "Server=${local.db.host};Port=${local.db.port};Database=${local.db.database_name};User ID=${local.db.username};Password=${local.db.password};SslMode=Required"
+    sql_server = "Server=tcp:${local.db.host},${local.db.port};Database=${local.db.database_name};User ID=${local.db.username};Password=${local.db.password};Encrypt=True;TrustServerCertificate=False"
+  }[local.db.engine]
+
+  # The database goes into the URI's path (mongodb://user:key@host:port/<database>?...): drivers that take the
+  # database from the URI (Spring, Mongoose, PyMongo's get_default_database) then never fall back to `test`.
+  mongodb_uri = replace(local.mongodb.connection_string, "/^(.*@[^/?@]+)/?(\\?|$)/", "$${1}/${local.mongodb.database_name}$${2}")
+
+  # ---------------------------------------------------------------------------------------------------
+  # Names (settings.json) for this runtime and the services this environment has
+  # ---------------------------------------------------------------------------------------------------
+  services = concat(
+    ["identity"],
+    local.has_database ? ["database"] : [],
+    local.has_redis ? ["redis", local.redis_uses_key ? "redis_access_key" : "redis_entra_id"] : [],
+    local.has_mongodb ? ["mongodb"] : [],
+    local.has_storage_blob ? ["storage_blob"] : [],
+    local.has_application_insights ? ["application_insights"] : [],
+  )
+  conventions = flatten([
+    for service in local.services : [
+      for convention in local.catalogue[service] : merge(convention, { service = service })
+      if contains(convention.runtimes, "*") || contains(convention.runtimes, var.runtime)
+    ]
+  ])
+
+  managed_settings = merge({}, [
+    for convention in local.conventions : {
+      for name, value in convention.settings : name => value == "true" ? "true" : local.values[convention.service][value]
+    }
+  ]...)
+  # Setting name => name of the secret it carries.
+  managed_secret_settings = merge({}, [for convention in local.conventions : convention.secrets]...)
+
+  # ---------------------------------------------------------------------------------------------------
+  # The team's own settings (root variables app_settings and secret_app_settings)
+  # ---------------------------------------------------------------------------------------------------
+  # Setting names are not secret, only their values: for_each and the error messages may use them.
+  user_secret_names = nonsensitive(toset(keys(var.user_secret_settings)))
+  managed_names     = { for name in concat(keys(local.managed_settings), keys(local.managed_secret_settings)) : upper(name) => name }
+  collisions = concat(
+    [for name in keys(var.user_settings) : "app_settings sets ${name}, a setting nimbus manages (${local.managed_names[upper(name)]})" if contains(keys(local.managed_names), upper(name))],
+    [for name in local.user_secret_names : "secret_app_settings sets ${name}, a setting nimbus manages (${local.managed_names[upper(name)]})" if contains(keys(local.managed_names), upper(name))],
+    [for name in keys(var.user_settings) : "app_settings and secret_app_settings both set ${name}" if contains([for secret in local.user_secret_names : upper(secret)], upper(name))],
+    [for key, names in local.user_secret_keys : "secret_app_settings ${join(" and ", names)} would share Key Vault secret ${key}" if length(names) > 1],
+  )
+  # A user secret is stored as Key Vault secret "app-<name>" (letters, digits and hyphens only).
+  user_secret_key  = { for name in local.user_secret_names : name => "app-${trim(lower(replace(name, "/[^A-Za-z0-9]+/", "-")), "-")}" }
+  user_secret_keys = { for name, key in local.user_secret_key : key => name... }
 
   # ---------------------------------------------------------------------------------------------------
   # Results
   # ---------------------------------------------------------------------------------------------------
-  settings = merge(
-    local.identity_settings,
-    local.has_database ? local.database_settings : {},
-    local.has_redis ? local.redis_settings : {},
-    local.has_mongodb ? local.mongodb_settings : {},
-    local.has_storage_blob ? local.storage_blob_settings : {},
-  )
-
-  # Setting name => name of the secret it carries.
-  secret_settings = merge(
-    local.has_database ? local.database_secret_settings : {},
-    local.has_redis ? local.redis_secret_settings : {},
-    local.has_mongodb ? local.mongodb_secret_settings : {},
-    local.application_insights_secret_settings,
-  )
+  settings        = merge(local.managed_settings, var.user_settings)
+  secret_settings = merge(local.managed_secret_settings, local.user_secret_key)
 
   # Every secret a setting may carry; only the ones named in secret_settings are output.
-  secret_values = {
-    "database-password"                     = local.db.password
-    "database-url"                          = local.database_url
-    "database-connection-string"            = local.database_dotnet_connection_string
-    "redis-access-key"                      = local.redis_key
-    "redis-url"                             = "rediss://:${urlencode(local.redis_key)}@${local.redis_address}"
-    "mongodb-connection-string"             = local.mongodb.connection_string
-    "applicationinsights-connection-string" = local.has_application_insights ? var.application_insights.connection_string : ""
-  }
+  secret_values = merge(
+    {
+      "database-password"                     = local.db.password
+      "database-url"                          = local.database_url
+      "database-url-sqlalchemy"               = local.database_url_sqlalchemy
+      "database-connection-string"            = local.database_dotnet_connection_string
+      "redis-access-key"                      = local.redis_key
+      "redis-url"                             = "rediss://:${urlencode(local.redis_key)}@${local.redis_address}"
+      "mongodb-connection-string"             = local.mongodb_uri
+      "applicationinsights-connection-string" = local.has_application_insights ? var.application_insights.connection_string : ""
+    },
+    { for name, key in local.user_secret_key : key => var.user_secret_settings[name] },
+  )
 
   secrets = { for name in distinct(values(local.secret_settings)) : name => local.secret_values[name] }
 }

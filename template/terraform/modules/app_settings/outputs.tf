@@ -1,6 +1,11 @@
 output "app_settings" {
   description = "Settings that hold no secret, name => value (App Service / Functions app settings, Container Apps environment variables)."
   value       = local.settings
+
+  precondition {
+    condition     = length(local.collisions) == 0
+    error_message = "${join("; ", local.collisions)}: remove or rename it in terraform/environments/*.tfvars (docs/reference/app-settings.md lists the managed names)."
+  }
 }
 
 output "secret_app_settings" {

@@ -109,3 +109,28 @@ variable "key_vault" {
     error_message = "key_vault.secret_uris must map secret names to https:// URIs."
   }
 }
+
+variable "user_settings" {
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  description = "The team's own settings that hold no secret (root variable app_settings), added to the managed ones. A name nimbus manages is refused (see the outputs' precondition)."
+
+  validation {
+    condition     = alltrue([for name in keys(var.user_settings) : can(regex("^[A-Za-z_][A-Za-z0-9_.-]*$", name))])
+    error_message = "app_settings names must start with a letter or underscore and hold letters, digits, '_', '.' and '-'."
+  }
+}
+
+variable "user_secret_settings" {
+  type        = map(string)
+  default     = {}
+  nullable    = false
+  sensitive   = true
+  description = "The team's own secret settings (root variable secret_app_settings): stored in Key Vault (secret app-<name>) and referenced when the environment has one, sensitive settings otherwise."
+
+  validation {
+    condition     = alltrue([for name in nonsensitive(keys(var.user_secret_settings)) : can(regex("^[A-Za-z_][A-Za-z0-9_.-]*$", name))])
+    error_message = "secret_app_settings names must start with a letter or underscore and hold letters, digits, '_', '.' and '-'."
+  }
+}

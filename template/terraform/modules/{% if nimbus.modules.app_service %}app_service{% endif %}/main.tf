@@ -1,16 +1,3 @@
-locals {
-  is_docker = var.runtime_family == "docker"
-
-  # Settings the platform reads; the app's own settings (and secrets) come from the app_settings module.
-  platform_settings = local.is_docker ? {
-    WEBSITES_PORT                       = tostring(var.app_port)
-    WEBSITES_ENABLE_APP_SERVICE_STORAGE = "false"
-    } : var.runtime_family == "python" ? {
-    # Code deployments of Python apps are built on the server (Oryx installs requirements.txt).
-    SCM_DO_BUILD_DURING_DEPLOYMENT = "true"
-  } : {}
-}
-
 resource "azurerm_service_plan" "this" {
   #checkov:skip=CKV_AZURE_211:B1 is the default of a short-lived per-branch environment; production-grade SKUs are a variable away (app_service_sku_name).
   #checkov:skip=CKV_AZURE_212:One instance per short-lived environment; failover instances would double its cost.
@@ -66,6 +53,7 @@ resource "azurerm_linux_web_app" "this" {
     health_check_path                 = var.health_check_path
     health_check_eviction_time_in_min = 10
     vnet_route_all_enabled            = var.vnet_integration != null
+    app_command_line                  = var.startup_command
 
     # Images come from the environment's registry, pulled with the user-assigned identity (AcrPull): no
     # registry password anywhere.
@@ -105,12 +93,10 @@ resource "azurerm_linux_web_app" "this" {
   }
 }
 
-resource "azurerm_monitor_diagnostic_setting" "app" {
+module "diagnostic_setting" {
+  source = "../diagnostic_setting"
+
   name                       = "to-log-analytics"
   target_resource_id         = azurerm_linux_web_app.this.id
   log_analytics_workspace_id = var.log_analytics_workspace_id
-
-  enabled_log {
-    category_group = "allLogs"
-  }
 }

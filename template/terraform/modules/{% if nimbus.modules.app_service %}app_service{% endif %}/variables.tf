@@ -26,8 +26,8 @@ variable "location" {
   description = "Azure region."
 
   validation {
-    condition     = can(regex("^[a-z0-9]+$", var.location))
-    error_message = "location must be an Azure region short name, for example eastus."
+    condition     = can(regex("^[a-z][a-z0-9]*$", var.location))
+    error_message = "location must be an Azure region short name such as eastus (lowercase letters and digits)."
   }
 }
 
@@ -37,8 +37,8 @@ variable "resource_group_name" {
   description = "Resource group of the environment."
 
   validation {
-    condition     = length(var.resource_group_name) >= 1 && length(var.resource_group_name) <= 90
-    error_message = "resource_group_name must be 1-90 characters."
+    condition     = can(regex("^[-\\w.()]{0,89}[-\\w()]$", var.resource_group_name))
+    error_message = "resource_group_name must be 1-90 characters (letters, digits, '-', '_', '.', '(', ')') and must not end with '.'."
   }
 }
 
@@ -85,6 +85,24 @@ variable "runtime_version" {
   validation {
     condition     = var.runtime_family == "docker" ? var.runtime_version == null : var.runtime_version != null
     error_message = "runtime_version is required for java, dotnet, node and python, and must be null for docker."
+  }
+
+  # The versions azurerm's application_stack accepts that are still supported (tests/data/azurerm_provider_rules.json).
+  validation {
+    condition     = var.runtime_family != "java" || contains(["17", "21", "25"], var.runtime_version)
+    error_message = "runtime_version for java must be 17, 21 or 25."
+  }
+  validation {
+    condition     = var.runtime_family != "dotnet" || contains(["10.0"], var.runtime_version)
+    error_message = "runtime_version for dotnet must be 10.0."
+  }
+  validation {
+    condition     = var.runtime_family != "node" || contains(["22", "24"], var.runtime_version)
+    error_message = "runtime_version for node must be 22 or 24."
+  }
+  validation {
+    condition     = var.runtime_family != "python" || contains(["3.11", "3.12", "3.13", "3.14"], var.runtime_version)
+    error_message = "runtime_version for python must be 3.11, 3.12, 3.13 or 3.14."
   }
 }
 
@@ -151,6 +169,17 @@ variable "health_check_path" {
   validation {
     condition     = startswith(var.health_check_path, "/")
     error_message = "health_check_path must start with a slash."
+  }
+}
+
+variable "startup_command" {
+  type        = string
+  default     = null
+  description = "Command that starts the app (site_config app_command_line), e.g. `flask db upgrade && gunicorn --bind=0.0.0.0 app:app`; null keeps the platform's default (Oryx's detection for Python and Node, `java -jar` for a jar, the image's CMD for a container)."
+
+  validation {
+    condition     = var.startup_command == null ? true : length(trimspace(var.startup_command)) > 0
+    error_message = "startup_command must not be empty: leave it null for the platform's default."
   }
 }
 

@@ -4,6 +4,7 @@
 
 variable "name" {
   type        = string
+  nullable    = false
   description = "Name of the Application Insights component."
 
   validation {
@@ -14,6 +15,7 @@ variable "name" {
 
 variable "location" {
   type        = string
+  nullable    = false
   description = "Azure region short name (for example eastus)."
 
   validation {
@@ -24,6 +26,7 @@ variable "location" {
 
 variable "resource_group_name" {
   type        = string
+  nullable    = false
   description = "Name of the existing resource group the component is created in."
 
   validation {
@@ -34,6 +37,7 @@ variable "resource_group_name" {
 
 variable "tags" {
   type        = map(string)
+  nullable    = false
   description = "Tags applied to every resource this module creates."
   default     = {}
 
@@ -45,6 +49,7 @@ variable "tags" {
 
 variable "app_principal_id" {
   type        = string
+  nullable    = false
   description = "Object (principal) id of the app's user-assigned identity; it gets 'Monitoring Metrics Publisher' on the component so telemetry can be sent with Entra ID authentication."
 
   validation {
@@ -69,6 +74,7 @@ variable "private_endpoint" {
 
 variable "log_analytics_workspace_id" {
   type        = string
+  nullable    = false
   description = "Resource id of the Log Analytics workspace the component stores its telemetry in (workspace-based Application Insights)."
 
   validation {
@@ -83,6 +89,7 @@ variable "log_analytics_workspace_id" {
 
 variable "application_type" {
   type        = string
+  nullable    = false
   description = "Application type shown in the portal; it does not change what is collected."
   default     = "web"
 
@@ -94,6 +101,7 @@ variable "application_type" {
 
 variable "local_authentication_enabled" {
   type        = bool
+  nullable    = false
   description = "Accept telemetry authenticated by the connection string's instrumentation key alone. true (default) lets any Application Insights SDK or agent work with just APPLICATIONINSIGHTS_CONNECTION_STRING. false accepts only Entra ID-authenticated telemetry: the app then also needs APPLICATIONINSIGHTS_AUTHENTICATION_STRING=Authorization=AAD;ClientId=<identity client id> (Java agent, App Service auto-instrumentation) or a token credential in code (OpenTelemetry distros); the app identity already has the role it needs."
   default     = true
 
@@ -105,6 +113,7 @@ variable "local_authentication_enabled" {
 
 variable "daily_data_cap_in_gb" {
   type        = number
+  nullable    = false
   description = "Daily ingestion cap in GB; telemetry above it is dropped until the next day. Keeps a chatty branch from running up the bill."
   default     = 1
 
@@ -116,6 +125,7 @@ variable "daily_data_cap_in_gb" {
 
 variable "sampling_percentage" {
   type        = number
+  nullable    = false
   description = "Percentage of telemetry kept by ingestion sampling (100 keeps everything)."
   default     = 100
 

@@ -1,7 +1,3 @@
-locals {
-  workload_profile_name = "Consumption"
-}
-
 resource "azurerm_container_app_environment" "this" {
   name                = var.environment_name
   location            = var.location
@@ -12,9 +8,11 @@ resource "azurerm_container_app_environment" "this" {
 
   # A workload-profiles environment (with the serverless Consumption profile) can join a /27 subnet; the
   # legacy consumption-only kind would need a /23. Without a subnet, Azure manages the network.
+  # internal_load_balancer_enabled and zone_redundancy_enabled are RequiredWith infrastructure_subnet_id in azurerm
+  # (a literal false counts as set): both are null without a subnet.
   infrastructure_subnet_id       = var.infrastructure_subnet == null ? null : var.infrastructure_subnet.id
-  internal_load_balancer_enabled = false
-  zone_redundancy_enabled        = false
+  internal_load_balancer_enabled = var.infrastructure_subnet == null ? null : false
+  zone_redundancy_enabled        = var.infrastructure_subnet == null ? null : false
 
   workload_profile {
     name                  = local.workload_profile_name

@@ -36,12 +36,10 @@ resource "azurerm_role_assignment" "push" {
   principal_id         = var.push_principal_ids[count.index]
 }
 
-resource "azurerm_monitor_diagnostic_setting" "this" {
+module "diagnostic_setting" {
+  source = "../diagnostic_setting"
+
   name                       = "to-log-analytics"
   target_resource_id         = azurerm_container_registry.this.id
   log_analytics_workspace_id = var.log_analytics_workspace_id
-
-  enabled_log {
-    category_group = "allLogs"
-  }
 }

@@ -4,6 +4,7 @@
 
 variable "name" {
   type        = string
+  nullable    = false
   description = "Name of the Cosmos DB account (globally unique: it becomes <name>.mongo.cosmos.azure.com)."
 
   validation {
@@ -14,6 +15,7 @@ variable "name" {
 
 variable "location" {
   type        = string
+  nullable    = false
   description = "Azure region short name (for example eastus)."
 
   validation {
@@ -24,6 +26,7 @@ variable "location" {
 
 variable "resource_group_name" {
   type        = string
+  nullable    = false
   description = "Name of the existing resource group the account is created in."
 
   validation {
@@ -34,6 +37,7 @@ variable "resource_group_name" {
 
 variable "tags" {
   type        = map(string)
+  nullable    = false
   description = "Tags applied to every resource this module creates."
   default     = {}
 
@@ -45,6 +49,7 @@ variable "tags" {
 
 variable "app_principal_id" {
   type        = string
+  nullable    = false
   description = "Object (principal) id of the app's user-assigned identity. Not used by this module: Cosmos DB for MongoDB (RU) authenticates with account keys, not Entra ID (see modules/README.md); accepted so that every data module has the same interface."
 
   validation {
@@ -72,6 +77,7 @@ variable "private_endpoint" {
 
 variable "log_analytics_workspace_id" {
   type        = string
+  nullable    = false
   description = "Resource id of the environment's Log Analytics workspace; the account's resource logs (category group allLogs) are sent there."
 
   validation {
@@ -86,6 +92,7 @@ variable "log_analytics_workspace_id" {
 
 variable "database_name" {
   type        = string
+  nullable    = false
   description = "Name of the MongoDB database created for the app."
   default     = "app"
 
@@ -97,6 +104,7 @@ variable "database_name" {
 
 variable "mongo_server_version" {
   type        = string
+  nullable    = false
   description = "MongoDB wire protocol version the account serves."
   default     = "6.0"
 
@@ -108,6 +116,7 @@ variable "mongo_server_version" {
 
 variable "consistency_level" {
   type        = string
+  nullable    = false
   description = "Default consistency level. Session (the Azure default) gives read-your-writes within a client session."
   default     = "Session"
 

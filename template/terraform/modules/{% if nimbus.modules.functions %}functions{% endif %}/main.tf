@@ -1,31 +1,3 @@
-locals {
-  is_docker = var.runtime_family == "docker"
-  is_flex   = !local.is_docker
-
-  # Flex Consumption runtime names for each language.
-  flex_runtime_name = {
-    java   = "java"
-    dotnet = "dotnet-isolated"
-    node   = "node"
-    python = "python"
-    docker = null
-  }[var.runtime_family]
-
-  # The Functions host reaches its storage account with the user-assigned identity: no account key exists.
-  host_storage_settings = {
-    AzureWebJobsStorage__credential = "managedidentity"
-    AzureWebJobsStorage__clientId   = var.identity.client_id
-  }
-
-  # The provider keeps the Application Insights connection string in site_config (and strips it from
-  # app_settings when it reads the app back), so it is taken out of the settings and set there.
-  all_settings = merge(var.app_settings, var.secret_app_settings)
-  app_settings = {
-    for name, value in local.all_settings : name => value if name != "APPLICATIONINSIGHTS_CONNECTION_STRING"
-  }
-  application_insights_connection_string = lookup(local.all_settings, "APPLICATIONINSIGHTS_CONNECTION_STRING", null)
-}
-
 # ---------------------------------------------------------------------------------------------------------
 # Host storage: identity-only, reachable from the app's subnet only when the app is in a network
 # ---------------------------------------------------------------------------------------------------------
@@ -211,6 +183,7 @@ resource "azurerm_linux_function_app" "this" {
     health_check_eviction_time_in_min      = 10
     vnet_route_all_enabled                 = var.vnet_integration != null
     application_insights_connection_string = local.application_insights_connection_string
+    app_command_line                       = var.startup_command
 
     container_registry_use_managed_identity       = true
     container_registry_managed_identity_client_id = var.identity.client_id
@@ -247,12 +220,10 @@ resource "azurerm_role_assignment" "key_vault_references" {
   principal_type       = "ServicePrincipal"
 }
 
-resource "azurerm_monitor_diagnostic_setting" "app" {
+module "diagnostic_setting" {
+  source = "../diagnostic_setting"
+
   name                       = "to-log-analytics"
   target_resource_id         = local.is_flex ? azurerm_function_app_flex_consumption.this[0].id : azurerm_linux_function_app.this[0].id
   log_analytics_workspace_id = var.log_analytics_workspace_id
-
-  enabled_log {
-    category_group = "allLogs"
-  }
 }

@@ -37,8 +37,8 @@ variable "location" {
   description = "Azure region."
 
   validation {
-    condition     = can(regex("^[a-z0-9]+$", var.location))
-    error_message = "location must be an Azure region short name, for example eastus."
+    condition     = can(regex("^[a-z][a-z0-9]*$", var.location))
+    error_message = "location must be an Azure region short name such as eastus (lowercase letters and digits)."
   }
 }
 
@@ -48,8 +48,8 @@ variable "resource_group_name" {
   description = "Resource group of the environment."
 
   validation {
-    condition     = length(var.resource_group_name) >= 1 && length(var.resource_group_name) <= 90
-    error_message = "resource_group_name must be 1-90 characters."
+    condition     = can(regex("^[-\\w.()]{0,89}[-\\w()]$", var.resource_group_name))
+    error_message = "resource_group_name must be 1-90 characters (letters, digits, '-', '_', '.', '(', ')') and must not end with '.'."
   }
 }
 
@@ -186,6 +186,17 @@ variable "health_check_path" {
   validation {
     condition     = startswith(var.health_check_path, "/")
     error_message = "health_check_path must start with a slash."
+  }
+}
+
+variable "startup_command" {
+  type        = string
+  default     = null
+  description = "Command that starts the container of a container-based Function App (site_config app_command_line). Flex Consumption has none: the Functions host starts the app's code, so it must stay null there."
+
+  validation {
+    condition     = var.startup_command == null || (var.runtime_family == "docker" && length(trimspace(coalesce(var.startup_command, " "))) > 0)
+    error_message = "startup_command applies to a container-based Function App only: on Flex Consumption the Functions host starts the app (leave startup_command null; configure the app with app_settings)."
   }
 }
 

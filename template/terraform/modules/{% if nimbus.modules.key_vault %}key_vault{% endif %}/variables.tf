@@ -4,6 +4,7 @@
 
 variable "name" {
   type        = string
+  nullable    = false
   description = "Name of the key vault (globally unique: it becomes <name>.vault.azure.net)."
 
   validation {
@@ -14,6 +15,7 @@ variable "name" {
 
 variable "location" {
   type        = string
+  nullable    = false
   description = "Azure region short name (for example eastus)."
 
   validation {
@@ -24,6 +26,7 @@ variable "location" {
 
 variable "resource_group_name" {
   type        = string
+  nullable    = false
   description = "Name of the existing resource group the vault is created in."
 
   validation {
@@ -34,6 +37,7 @@ variable "resource_group_name" {
 
 variable "tags" {
   type        = map(string)
+  nullable    = false
   description = "Tags applied to every resource this module creates."
   default     = {}
 
@@ -45,6 +49,7 @@ variable "tags" {
 
 variable "app_principal_id" {
   type        = string
+  nullable    = false
   description = "Object (principal) id of the app's user-assigned identity; it gets 'Key Vault Secrets User' (read secret values) on the vault."
 
   validation {
@@ -72,6 +77,7 @@ variable "private_endpoint" {
 
 variable "log_analytics_workspace_id" {
   type        = string
+  nullable    = false
   description = "Resource id of the environment's Log Analytics workspace; the vault's audit log (every secret read and write) is sent there."
 
   validation {
@@ -86,6 +92,7 @@ variable "log_analytics_workspace_id" {
 
 variable "secrets" {
   type        = map(string)
+  nullable    = false
   description = "Secrets to store, name => value (for example the database password). Names are 1-127 letters, digits and hyphens; they are not secret themselves (they become resource addresses and output keys), only the values are."
   default     = {}
   sensitive   = true
@@ -98,6 +105,7 @@ variable "secrets" {
 
 variable "allowed_ip_ranges" {
   type        = list(string)
+  nullable    = false
   description = "Private endpoint mode only: public IPv4 addresses or CIDR ranges still allowed through the vault firewall, typically the CI runner's address so Terraform can write the secrets (the runner is outside the virtual network). Empty: public network access is off entirely and only clients in the virtual network reach the vault."
   default     = []
 
@@ -109,6 +117,7 @@ variable "allowed_ip_ranges" {
 
 variable "sku_name" {
   type        = string
+  nullable    = false
   description = "Vault SKU. standard is enough for secrets; premium only adds HSM-backed keys."
   default     = "standard"
 
@@ -120,6 +129,7 @@ variable "sku_name" {
 
 variable "soft_delete_retention_days" {
   type        = number
+  nullable    = false
   description = "Days a deleted vault (and a deleted secret) can be recovered. 7, the minimum, frees the vault name soonest after an environment is removed."
   default     = 7
 
@@ -131,6 +141,7 @@ variable "soft_delete_retention_days" {
 
 variable "purge_protection_enabled" {
   type        = bool
+  nullable    = false
   description = "Forbid purging deleted vaults and secrets until soft_delete_retention_days have passed. Off by default: with it on, deleting an environment leaves the vault name taken for the retention period, so re-creating the branch within that time fails or resurrects the old vault. Cannot be turned off once on."
   default     = false
 
@@ -142,6 +153,7 @@ variable "purge_protection_enabled" {
 
 variable "secret_expiration_days" {
   type        = number
+  nullable    = false
   description = "Every secret gets an expiration date this many days ahead. The date moves forward on the first apply after half that time (time_rotating), so an environment that is deployed regularly never sees its secrets expire."
   default     = 365
 

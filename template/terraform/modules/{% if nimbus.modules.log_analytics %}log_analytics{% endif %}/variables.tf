@@ -15,8 +15,8 @@ variable "location" {
   description = "Azure region of the workspace."
 
   validation {
-    condition     = can(regex("^[a-z0-9]+$", var.location))
-    error_message = "location must be an Azure region short name, for example eastus."
+    condition     = can(regex("^[a-z][a-z0-9]*$", var.location))
+    error_message = "location must be an Azure region short name such as eastus (lowercase letters and digits)."
   }
 }
 
@@ -26,8 +26,8 @@ variable "resource_group_name" {
   description = "Resource group of the environment."
 
   validation {
-    condition     = length(var.resource_group_name) >= 1 && length(var.resource_group_name) <= 90
-    error_message = "resource_group_name must be 1-90 characters."
+    condition     = can(regex("^[-\\w.()]{0,89}[-\\w()]$", var.resource_group_name))
+    error_message = "resource_group_name must be 1-90 characters (letters, digits, '-', '_', '.', '(', ')') and must not end with '.'."
   }
 }
 

@@ -1,8 +1,3 @@
-locals {
-  # One switch drives the network mode: a private endpoint means no public endpoint at all.
-  public_access = var.private_endpoint == null
-}
-
 resource "random_password" "administrator" {
   length           = 32
   min_lower        = 2
@@ -86,38 +81,27 @@ resource "azurerm_postgresql_flexible_server_firewall_rule" "azure_services" {
   depends_on = [azurerm_postgresql_flexible_server_database.app]
 }
 
-resource "azurerm_private_endpoint" "this" {
-  count = local.public_access ? 0 : 1
+module "private_endpoint" {
+  source = "../private_endpoint"
+  count  = local.public_access ? 0 : 1
 
-  name                          = "pe-${var.name}"
-  location                      = var.location
-  resource_group_name           = var.resource_group_name
-  tags                          = var.tags
-  subnet_id                     = var.private_endpoint.subnet_id
-  custom_network_interface_name = "nic-pe-${var.name}"
-
-  private_service_connection {
-    name                           = "psc-${var.name}"
-    private_connection_resource_id = azurerm_postgresql_flexible_server.this.id
-    subresource_names              = ["postgresqlServer"]
-    is_manual_connection           = false
-  }
-
-  private_dns_zone_group {
-    name                 = "default"
-    private_dns_zone_ids = [var.private_endpoint.private_dns_zone_id]
-  }
+  name                = var.name
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+  resource_id         = azurerm_postgresql_flexible_server.this.id
+  subresource_name    = "postgresqlServer"
+  subnet_id           = var.private_endpoint.subnet_id
+  private_dns_zone_id = var.private_endpoint.private_dns_zone_id
 
   # The endpoint connection is approved on the server: wait for the server's own changes to finish.
   depends_on = [azurerm_postgresql_flexible_server_database.app]
 }
 
-resource "azurerm_monitor_diagnostic_setting" "this" {
+module "diagnostic_setting" {
+  source = "../diagnostic_setting"
+
   name                       = "diag-${var.name}"
   target_resource_id         = azurerm_postgresql_flexible_server.this.id
   log_analytics_workspace_id = var.log_analytics_workspace_id
-
-  enabled_log {
-    category_group = "allLogs"
-  }
 }

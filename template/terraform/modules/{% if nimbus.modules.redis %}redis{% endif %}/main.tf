@@ -1,8 +1,3 @@
-locals {
-  # One switch drives the network mode: a private endpoint means no public endpoint at all.
-  public_access = var.private_endpoint == null
-}
-
 # Azure Managed Redis (Azure Cache for Redis is being retired). TLS only, Entra ID authentication by
 # default; data is not persisted (a cache that is emptied on a restart is fine for a branch).
 resource "azurerm_managed_redis" "this" {
@@ -29,36 +24,25 @@ resource "azurerm_managed_redis_access_policy_assignment" "app" {
   object_id        = var.app_principal_id
 }
 
-resource "azurerm_private_endpoint" "this" {
-  count = local.public_access ? 0 : 1
+module "private_endpoint" {
+  source = "../private_endpoint"
+  count  = local.public_access ? 0 : 1
 
-  name                          = "pe-${var.name}"
-  location                      = var.location
-  resource_group_name           = var.resource_group_name
-  tags                          = var.tags
-  subnet_id                     = var.private_endpoint.subnet_id
-  custom_network_interface_name = "nic-pe-${var.name}"
-
-  private_service_connection {
-    name                           = "psc-${var.name}"
-    private_connection_resource_id = azurerm_managed_redis.this.id
-    subresource_names              = ["redisEnterprise"]
-    is_manual_connection           = false
-  }
-
-  private_dns_zone_group {
-    name                 = "default"
-    private_dns_zone_ids = [var.private_endpoint.private_dns_zone_id]
-  }
+  name                = var.name
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+  resource_id         = azurerm_managed_redis.this.id
+  subresource_name    = "redisEnterprise"
+  subnet_id           = var.private_endpoint.subnet_id
+  private_dns_zone_id = var.private_endpoint.private_dns_zone_id
 }
 
 # Connection audit events (connect, authenticate, disconnect) are emitted by the database.
-resource "azurerm_monitor_diagnostic_setting" "this" {
+module "diagnostic_setting" {
+  source = "../diagnostic_setting"
+
   name                       = "diag-${var.name}"
   target_resource_id         = "${azurerm_managed_redis.this.id}/databases/default"
   log_analytics_workspace_id = var.log_analytics_workspace_id
-
-  enabled_log {
-    category_group = "allLogs"
-  }
 }

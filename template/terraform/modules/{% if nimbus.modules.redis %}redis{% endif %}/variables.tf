@@ -4,16 +4,18 @@
 
 variable "name" {
   type        = string
+  nullable    = false
   description = "Name of the Azure Managed Redis instance (globally unique: it becomes <name>.<region>.redis.azure.net)."
 
   validation {
-    condition     = can(regex("^[a-zA-Z](-?[a-zA-Z0-9])*$", var.name)) && length(var.name) >= 1 && length(var.name) <= 60
-    error_message = "name must be 1-60 characters: letters, digits and single hyphens, starting with a letter and ending with a letter or digit."
+    condition     = can(regex("^[a-zA-Z](-?[a-zA-Z0-9])*$", var.name)) && length(var.name) >= 3 && length(var.name) <= 60
+    error_message = "name must be 3-60 characters: letters, digits and single hyphens, starting with a letter and ending with a letter or digit."
   }
 }
 
 variable "location" {
   type        = string
+  nullable    = false
   description = "Azure region short name (for example eastus)."
 
   validation {
@@ -24,6 +26,7 @@ variable "location" {
 
 variable "resource_group_name" {
   type        = string
+  nullable    = false
   description = "Name of the existing resource group the instance is created in."
 
   validation {
@@ -34,6 +37,7 @@ variable "resource_group_name" {
 
 variable "tags" {
   type        = map(string)
+  nullable    = false
   description = "Tags applied to every resource this module creates."
   default     = {}
 
@@ -45,6 +49,7 @@ variable "tags" {
 
 variable "app_principal_id" {
   type        = string
+  nullable    = false
   description = "Object (principal) id of the app's user-assigned identity; it gets a data access policy assignment (the default access policy) so the app authenticates with Entra ID."
 
   validation {
@@ -72,6 +77,7 @@ variable "private_endpoint" {
 
 variable "log_analytics_workspace_id" {
   type        = string
+  nullable    = false
   description = "Resource id of the environment's Log Analytics workspace; the database's connection audit log is sent there."
 
   validation {
@@ -86,17 +92,25 @@ variable "log_analytics_workspace_id" {
 
 variable "sku_name" {
   type        = string
+  nullable    = false
   description = "Azure Managed Redis SKU. Balanced_B0 (0.5 GB) is the smallest and cheapest."
   default     = "Balanced_B0"
 
   validation {
-    condition     = can(regex("^(Balanced_B|ComputeOptimized_X|MemoryOptimized_M|FlashOptimized_A)[0-9]+$", var.sku_name))
+    # The Azure Managed Redis SKUs azurerm accepts (its list without the retired Enterprise tiers).
+    condition = contains([
+      "Balanced_B0", "Balanced_B1", "Balanced_B3", "Balanced_B5", "Balanced_B10", "Balanced_B20", "Balanced_B50", "Balanced_B100", "Balanced_B150", "Balanced_B250", "Balanced_B350", "Balanced_B500", "Balanced_B700", "Balanced_B1000",
+      "ComputeOptimized_X3", "ComputeOptimized_X5", "ComputeOptimized_X10", "ComputeOptimized_X20", "ComputeOptimized_X50", "ComputeOptimized_X100", "ComputeOptimized_X150", "ComputeOptimized_X250", "ComputeOptimized_X350", "ComputeOptimized_X500", "ComputeOptimized_X700",
+      "FlashOptimized_A250", "FlashOptimized_A500", "FlashOptimized_A700", "FlashOptimized_A1000", "FlashOptimized_A1500", "FlashOptimized_A2000", "FlashOptimized_A4500",
+      "MemoryOptimized_M10", "MemoryOptimized_M20", "MemoryOptimized_M50", "MemoryOptimized_M100", "MemoryOptimized_M150", "MemoryOptimized_M250", "MemoryOptimized_M350", "MemoryOptimized_M500", "MemoryOptimized_M700", "MemoryOptimized_M1000", "MemoryOptimized_M1500", "MemoryOptimized_M2000",
+    ], var.sku_name)
     error_message = "sku_name must be an Azure Managed Redis SKU such as Balanced_B0, Balanced_B1, MemoryOptimized_M10 or ComputeOptimized_X3."
   }
 }
 
 variable "high_availability_enabled" {
   type        = bool
+  nullable    = false
   description = "Replicate the data to a second node. Off by default: it doubles the price, and a per-branch cache has no availability SLA to keep. Changing it re-creates the instance."
   default     = false
 
@@ -108,6 +122,7 @@ variable "high_availability_enabled" {
 
 variable "clustering_policy" {
   type        = string
+  nullable    = false
   description = "EnterpriseCluster (default) exposes a single endpoint that every Redis client library supports; OSSCluster is faster but needs a cluster-aware client. Changing it re-creates the database (data is lost)."
   default     = "EnterpriseCluster"
 
@@ -119,6 +134,7 @@ variable "clustering_policy" {
 
 variable "access_keys_authentication_enabled" {
   type        = bool
+  nullable    = false
   description = "Also accept the database access keys (output access_key). Off by default: the app authenticates with its managed identity (Entra ID), which needs the Entra ID extension of its Redis client library. Turn on for clients that only support a password."
   default     = false
 

@@ -1,9 +1,3 @@
-locals {
-  # One switch drives the network mode: a private endpoint means no public endpoint at all.
-  public_access = var.private_endpoint == null
-  serverless    = startswith(var.sku_name, "GP_S_")
-}
-
 resource "random_password" "administrator" {
   length           = 32
   min_lower        = 2
@@ -62,21 +56,21 @@ resource "azurerm_mssql_database" "app" {
 
 # Auditing: server-level audit events (every database) go to the environment's Log Analytics
 # workspace, through a diagnostic setting on the master database as Azure requires.
-resource "azurerm_monitor_diagnostic_setting" "audit" {
+module "diagnostic_setting" {
+  source = "../diagnostic_setting"
+
   name                       = "diag-${var.name}-audit"
   target_resource_id         = "${azurerm_mssql_server.this.id}/databases/master"
   log_analytics_workspace_id = var.log_analytics_workspace_id
-
-  enabled_log {
-    category = "SQLSecurityAuditEvents"
-  }
+  log_category_groups        = []
+  log_categories             = ["SQLSecurityAuditEvents"]
 }
 
 resource "azurerm_mssql_server_extended_auditing_policy" "this" {
   server_id              = azurerm_mssql_server.this.id
   log_monitoring_enabled = true
 
-  depends_on = [azurerm_monitor_diagnostic_setting.audit]
+  depends_on = [module.diagnostic_setting]
 }
 
 # Public mode only: the special 0.0.0.0 rule ("Allow Azure services and resources to access this
@@ -93,25 +87,16 @@ resource "azurerm_mssql_firewall_rule" "azure_services" {
   end_ip_address   = "0.0.0.0"
 }
 
-resource "azurerm_private_endpoint" "this" {
-  count = local.public_access ? 0 : 1
+module "private_endpoint" {
+  source = "../private_endpoint"
+  count  = local.public_access ? 0 : 1
 
-  name                          = "pe-${var.name}"
-  location                      = var.location
-  resource_group_name           = var.resource_group_name
-  tags                          = var.tags
-  subnet_id                     = var.private_endpoint.subnet_id
-  custom_network_interface_name = "nic-pe-${var.name}"
-
-  private_service_connection {
-    name                           = "psc-${var.name}"
-    private_connection_resource_id = azurerm_mssql_server.this.id
-    subresource_names              = ["sqlServer"]
-    is_manual_connection           = false
-  }
-
-  private_dns_zone_group {
-    name                 = "default"
-    private_dns_zone_ids = [var.private_endpoint.private_dns_zone_id]
-  }
+  name                = var.name
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+  resource_id         = azurerm_mssql_server.this.id
+  subresource_name    = "sqlServer"
+  subnet_id           = var.private_endpoint.subnet_id
+  private_dns_zone_id = var.private_endpoint.private_dns_zone_id
 }

@@ -1,8 +1,3 @@
-locals {
-  # One switch drives the network mode: a private endpoint means no public endpoint at all.
-  public_access = var.private_endpoint == null
-}
-
 resource "azurerm_storage_account" "this" {
   #checkov:skip=CKV_AZURE_59:checkov reads public_network_access_enabled, deprecated in azurerm 5.x; public_network_access below is Disabled whenever a private endpoint is set (public mode is public by design, Entra ID only, see modules/README.md).
   #checkov:skip=CKV_AZURE_206:LRS by default (replication_type variable): geo or zone redundancy costs more and a per-branch environment is disposable.
@@ -70,35 +65,24 @@ resource "azurerm_role_assignment" "app_blob_data_contributor" {
   principal_type       = "ServicePrincipal"
 }
 
-resource "azurerm_private_endpoint" "this" {
-  count = local.public_access ? 0 : 1
+module "private_endpoint" {
+  source = "../private_endpoint"
+  count  = local.public_access ? 0 : 1
 
-  name                          = "pe-${var.name}"
-  location                      = var.location
-  resource_group_name           = var.resource_group_name
-  tags                          = var.tags
-  subnet_id                     = var.private_endpoint.subnet_id
-  custom_network_interface_name = "nic-pe-${var.name}"
-
-  private_service_connection {
-    name                           = "psc-${var.name}"
-    private_connection_resource_id = azurerm_storage_account.this.id
-    subresource_names              = ["blob"]
-    is_manual_connection           = false
-  }
-
-  private_dns_zone_group {
-    name                 = "default"
-    private_dns_zone_ids = [var.private_endpoint.private_dns_zone_id]
-  }
+  name                = var.name
+  location            = var.location
+  resource_group_name = var.resource_group_name
+  tags                = var.tags
+  resource_id         = azurerm_storage_account.this.id
+  subresource_name    = "blob"
+  subnet_id           = var.private_endpoint.subnet_id
+  private_dns_zone_id = var.private_endpoint.private_dns_zone_id
 }
 
-resource "azurerm_monitor_diagnostic_setting" "blob" {
+module "diagnostic_setting" {
+  source = "../diagnostic_setting"
+
   name                       = "diag-${var.name}-blob"
   target_resource_id         = "${azurerm_storage_account.this.id}/blobServices/default"
   log_analytics_workspace_id = var.log_analytics_workspace_id
-
-  enabled_log {
-    category_group = "allLogs"
-  }
 }

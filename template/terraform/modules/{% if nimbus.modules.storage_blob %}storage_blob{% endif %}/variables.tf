@@ -4,6 +4,7 @@
 
 variable "name" {
   type        = string
+  nullable    = false
   description = "Name of the storage account (globally unique: it becomes <name>.blob.core.windows.net)."
 
   validation {
@@ -14,6 +15,7 @@ variable "name" {
 
 variable "location" {
   type        = string
+  nullable    = false
   description = "Azure region short name (for example eastus)."
 
   validation {
@@ -24,6 +26,7 @@ variable "location" {
 
 variable "resource_group_name" {
   type        = string
+  nullable    = false
   description = "Name of the existing resource group the storage account is created in."
 
   validation {
@@ -34,6 +37,7 @@ variable "resource_group_name" {
 
 variable "tags" {
   type        = map(string)
+  nullable    = false
   description = "Tags applied to every resource this module creates."
   default     = {}
 
@@ -45,6 +49,7 @@ variable "tags" {
 
 variable "app_principal_id" {
   type        = string
+  nullable    = false
   description = "Object (principal) id of the app's user-assigned identity; it gets 'Storage Blob Data Contributor' on the container (shared keys are disabled, so Entra ID is the only way in)."
 
   validation {
@@ -72,6 +77,7 @@ variable "private_endpoint" {
 
 variable "log_analytics_workspace_id" {
   type        = string
+  nullable    = false
   description = "Resource id of the environment's Log Analytics workspace; the blob service's resource logs (reads, writes, deletes) are sent there."
 
   validation {
@@ -86,6 +92,7 @@ variable "log_analytics_workspace_id" {
 
 variable "container_name" {
   type        = string
+  nullable    = false
   description = "Name of the blob container created for the app."
   default     = "app"
 
@@ -97,6 +104,7 @@ variable "container_name" {
 
 variable "replication_type" {
   type        = string
+  nullable    = false
   description = "Redundancy of the account. LRS (three copies in one datacenter) is the cheapest; ZRS survives a zone outage."
   default     = "LRS"
 
@@ -108,6 +116,7 @@ variable "replication_type" {
 
 variable "soft_delete_retention_days" {
   type        = number
+  nullable    = false
   description = "Days deleted blobs and containers can be restored."
   default     = 7
 
@@ -119,6 +128,7 @@ variable "soft_delete_retention_days" {
 
 variable "versioning_enabled" {
   type        = bool
+  nullable    = false
   description = "Keep previous versions of overwritten blobs. Off by default: every version is billed storage, and soft delete already covers accidental deletes in a per-branch environment."
   default     = false
 

@@ -1,0 +1,4 @@
+output "id" {
+  description = "Resource id of the diagnostic setting."
+  value       = azurerm_monitor_diagnostic_setting.this.id
+}

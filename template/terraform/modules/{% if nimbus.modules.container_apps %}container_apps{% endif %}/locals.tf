@@ -1,0 +1,3 @@
+locals {
+  workload_profile_name = "Consumption"
+}

@@ -1,0 +1,5 @@
+locals {
+  # One switch drives the network mode: a private endpoint means no public endpoint at all.
+  public_access = var.private_endpoint == null
+  serverless    = startswith(var.sku_name, "GP_S_")
+}
