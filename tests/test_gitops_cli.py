@@ -1302,3 +1302,41 @@ def test_db_access_to_a_protected_environment_needs_the_explicit_flag(workdir, w
     )
     assert forced.returncode == 0, forced.stderr
     assert [argv[3] for argv in firewall_calls(world)] == ["create"]
+
+
+def test_setup_keeps_an_environments_rules_when_it_limits_its_branches(full_project, world):
+    """An existing nimbus-protected with reviewers, a wait timer and no branch policy (a 0.2.0 project): the PUT that
+    limits its branches sends those rules again, because GitHub's PUT resets every rule it does not name."""
+    world.set_state(
+        {
+            "gh": {
+                "environments": {
+                    "nimbus-protected": {
+                        "can_admins_bypass": False,
+                        "protection_rules": [
+                            {
+                                "type": "required_reviewers",
+                                "prevent_self_review": True,
+                                "reviewers": [{"type": "Team", "reviewer": {"id": 42}}],
+                            },
+                            {"type": "wait_timer", "wait_timer": 5},
+                        ],
+                    }
+                }
+            }
+        }
+    )
+    result = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
+    assert result.returncode == 0, result.stderr
+    (put,) = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith("gh api --method PUT repos/octo-org/shop/environments/nimbus-protected")
+    ]
+    assert shlex.split(put)[5:] == [
+        "--field", "reviewers[][type]=Team", "--field", "reviewers[][id]=42", "--field", "prevent_self_review=true",
+        "--field", "wait_timer=5", "--field", "can_admins_bypass=false",
+        "--field", "deployment_branch_policy[protected_branches]=false",
+        "--field", "deployment_branch_policy[custom_branch_policies]=true", "--silent",
+    ]  # fmt: skip
+    assert "add required reviewers" not in result.stdout

@@ -1735,6 +1735,24 @@ BRANCH_POLICY_FIELDS = (
 )
 
 
+def kept_settings(shown: dict | None) -> list[str]:
+    """`gh api` fields restating an environment's protection rules: GitHub's PUT resets every rule it does not name,
+    so a PUT that limits the branches (or adds reviewers) must send the reviewers, wait timer and bypass again."""
+    fields = []
+    for rule in (shown or {}).get("protection_rules") or []:
+        if rule.get("type") == "required_reviewers":
+            for item in rule.get("reviewers") or []:
+                fields += ["--field", f"reviewers[][type]={item['type']}"]
+                fields += ["--field", f"reviewers[][id]={item['reviewer']['id']}"]
+            if "prevent_self_review" in rule:
+                fields += ["--field", f"prevent_self_review={str(bool(rule['prevent_self_review'])).lower()}"]
+        elif rule.get("type") == "wait_timer":
+            fields += ["--field", f"wait_timer={int(rule.get('wait_timer') or 0)}"]
+    if "can_admins_bypass" in (shown or {}):
+        fields += ["--field", f"can_admins_bypass={str(bool(shown['can_admins_bypass'])).lower()}"]
+    return fields
+
+
 def ensure_branch_policies(
     boot: Bootstrap, repo: str, environment: str, shown: dict | None, patterns: list[str]
 ) -> None:
@@ -1750,7 +1768,9 @@ def ensure_branch_policies(
         present = {item.get("name") for item in (listed or {}).get("branch_policies") or []}
     else:
         boot.change(
-            argv("gh api --method PUT {path} " + BRANCH_POLICY_FIELDS + " --silent", path=path),
+            argv("gh api --method PUT {path}", path=path)
+            + kept_settings(shown)
+            + argv(BRANCH_POLICY_FIELDS + " --silent"),
             f"deployment branch policy of {environment} (selected branches only)",
         )
     for pattern in patterns:
@@ -1767,8 +1787,9 @@ def ensure_branch_policies(
         )
 
 
-def ensure_reviewers(boot: Bootstrap, repo: str, reviewers: list[str]) -> bool:
-    """Required reviewers on the protected GitHub Environment (PUT keeps its branch policy). True when set."""
+def ensure_reviewers(boot: Bootstrap, repo: str, reviewers: list[str], shown: dict | None) -> bool:
+    """Required reviewers on the protected GitHub Environment; the PUT restates its other rules and its branch
+    policy (GitHub resets what a PUT does not name). True when set."""
     fields = []
     for login in reviewers:
         user = boot.read(argv("gh api {path}", path=f"users/{login}"))
@@ -1778,6 +1799,7 @@ def ensure_reviewers(boot: Bootstrap, repo: str, reviewers: list[str]) -> bool:
     boot.change(
         argv("gh api --method PUT {path}", path=f"repos/{repo}/environments/{GITHUB_PROTECTED_ENVIRONMENT}")
         + fields
+        + kept_settings(shown)
         + argv(BRANCH_POLICY_FIELDS + " --silent"),
         f"required reviewers {', '.join(reviewers)} on {GITHUB_PROTECTED_ENVIRONMENT}",
     )
@@ -1844,7 +1866,7 @@ def ensure_github(
         )
         if environment == GITHUB_PROTECTED_ENVIRONMENT and not reviewed:
             chosen = list(reviewers) or ask_reviewers(boot)
-            reviewed = bool(chosen) and ensure_reviewers(boot, repo, chosen)
+            reviewed = bool(chosen) and ensure_reviewers(boot, repo, chosen, settings)
         if environment == GITHUB_PROTECTED_ENVIRONMENT and not reviewed:
             protected = ", ".join(config.get("protected_environments") or []) or "protected environments"
             boot.todo.append(
