@@ -79,6 +79,12 @@ def keep_theirs_for(launch_dir: Path):
     return keep_theirs
 
 
+def action_uses(action: str) -> str:
+    """`owner/name@<commit> # vX.Y.Z` for a `uses:` line, from hooks/data/actions.json (one source of truth)."""
+    pin = answers.load("actions")[action]
+    return f"{action}@{pin['commit']} # {pin['version']}"
+
+
 def theirs_elsewhere_for(launch_dir: Path):
     """Build `nimbus_theirs_elsewhere(path, *spellings)`: an `_exclude` pattern for `path` when the project holds
     the team's file under another name (.github/dependabot.yaml for .github/dependabot.yml), so that nimbus writes
@@ -149,6 +155,7 @@ class NimbusExtension(ContextHook):
             nimbus_regions=answers.regions(),
             nimbus_java_runtimes=answers.java_runtimes(),
             nimbus_keep_theirs=keep_theirs_for(Path.cwd()),
+            nimbus_uses=action_uses,
             nimbus_theirs_elsewhere=theirs_elsewhere_for(Path.cwd()),
             # allow_destroy's `when` and `help`: does this update destroy anything, and what
             nimbus_destroy_pending=pass_context(destroy_guard.pending),

@@ -29,6 +29,7 @@ FAKES = Path(__file__).resolve().parent / "fakes"
 SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
 TENANT = "99999999-8888-7777-6666-555555555555"
 CLIENT = "aaaaaaaa-0000-0000-0000-000000000001"
+READER_CLIENT = "aaaaaaaa-0000-0000-0000-000000000004"
 DEPLOYER_IP = "203.0.113.7"
 # Environment variables of the machine that must not leak into a test (they steer az, terraform and gitops.py).
 STEERING = re.compile(r"^(ARM_|AZURE_|TF_|NIMBUS_|GITHUB_|GH_|RUNNER_|ACTIONS_)")
@@ -386,6 +387,7 @@ class JobRun:
     summary: str = ""
     matrix: dict | None = None
     step_outputs: dict = field(default_factory=dict)  # step id -> what the step wrote to GITHUB_OUTPUT
+    signed_in_as: list = field(default_factory=list)  # the client-id of every azure/login step
 
     def log(self) -> str:
         return "\n".join(f"[{step.name}] {step.outcome}\n{step.stdout}{step.stderr}" for step in self.steps)
@@ -464,6 +466,7 @@ class WorkflowRun:
         }
         self.variables = {
             "AZURE_CLIENT_ID": CLIENT,
+            "AZURE_READER_CLIENT_ID": READER_CLIENT,
             "AZURE_TENANT_ID": TENANT,
             "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
             **(variables or {}),
@@ -650,6 +653,8 @@ class WorkflowRun:
                 job.steps.append(StepRun(name, "uses", outcome="failure", uses=uses))
                 return "failure"
             self.artifacts[arguments["name"]] = files
+        elif uses.startswith("azure/login@"):
+            job.signed_in_as.append(arguments["client-id"])
         elif uses.startswith("actions/download-artifact@"):
             target = workspace / arguments.get("path", ".")
             if arguments.get("name"):

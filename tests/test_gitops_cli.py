@@ -630,6 +630,24 @@ def gh_is_read_only(argv: list[str]) -> bool:
     return argv[0] == "api" and option_value(argv, "--method") in (None, "GET") and "-X" not in argv
 
 
+SELECTED_BRANCHES = re.escape(
+    "--field 'deployment_branch_policy[protected_branches]=false' "
+    "--field 'deployment_branch_policy[custom_branch_policies]=true' --silent"
+)
+
+
+def branch_patterns(commands: list[str]) -> dict[str, list[str]]:
+    """GitHub Environment -> the branch patterns setup's commands add to its deployment branch policy."""
+    added: dict[str, list[str]] = {}
+    for line in commands:
+        words = shlex.split(line)
+        if words[:4] == ["gh", "api", "--method", "POST"] and words[4].endswith("/deployment-branch-policies"):
+            assert "type=branch" in words
+            (name,) = [word[5:] for word in words if word.startswith("name=")]
+            added.setdefault(words[4].split("/")[-2], []).append(name)
+    return added
+
+
 @pytest.fixture(scope="module")
 def full_project(rendered):
     return rendered("fullest")  # with the Key Vault module: one more role
@@ -652,8 +670,20 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         r'^PRINCIPAL_ID=\$\(az ad sp create --id "\$APP_ID"',
         r'federated-credential create --id "\$APP_ID" .*'
         r'"subject": "repo:octo-org@123456/shop@456789:environment:nimbus"',
+        r'federated-credential create --id "\$APP_ID" .*'
         r'"subject": "repo:octo-org@123456/shop@456789:environment:nimbus-protected"',
+        r"^READER_APP_ID=\$\(az ad app create --display-name nimbus-github-octo-org-shop-reader ",
+        r'^READER_PRINCIPAL_ID=\$\(az ad sp create --id "\$READER_APP_ID"',
+        r'federated-credential create --id "\$READER_APP_ID" .*'
         r'"subject": "repo:octo-org@123456/shop@456789:pull_request"',
+        r'federated-credential create --id "\$READER_APP_ID" .*'
+        r'"subject": "repo:octo-org@123456/shop@456789:ref:refs/heads/main"',
+        r'^az role assignment create --assignee-object-id "\$READER_PRINCIPAL_ID" .*--role Reader '
+        r"--scope /subscriptions/11111111-2222-3333-4444-555555555555 ",
+        r'^az role assignment create --assignee-object-id "\$READER_PRINCIPAL_ID" .*--role \'Storage Blob Data Reader\' '
+        r"--scope /subscriptions/\S+/containers/tfstate ",
+        r'^az role assignment create --assignee-object-id "\$READER_PRINCIPAL_ID" .*--role \'Key Vault Secrets User\' ',
+        r'^gh variable set AZURE_READER_CLIENT_ID --repo octo-org/shop --body "\$READER_APP_ID"$',
         r'^az role assignment create --assignee-object-id "\$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal '
         r"--role Contributor --scope /subscriptions/11111111-2222-3333-4444-555555555555 ",
         r"--role 'Role Based Access Control Administrator' --scope /subscriptions/\S+ "
@@ -666,8 +696,8 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         r"^gh variable set AZURE_TENANT_ID --repo octo-org/shop --body 99999999-8888-7777-6666-555555555555$",
         r"^gh variable set AZURE_SUBSCRIPTION_ID --repo octo-org/shop --body 11111111-2222-3333-4444-555555555555$",
         r"^gh variable set NIMBUS_STATE_STORAGE_ACCOUNT --repo octo-org/shop --body nimbustf[0-9a-f]{14}$",
-        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus --silent$",
-        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus-protected --silent$",
+        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus " + SELECTED_BRANCHES,
+        r"^gh api --method PUT repos/octo-org/shop/environments/nimbus-protected " + SELECTED_BRANCHES,
     ]
     for pattern in expected:
         assert any(re.search(pattern, line) for line in commands), f"missing: {pattern}\n{result.stdout}"
@@ -676,6 +706,22 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         assert not any(word in line.lower() for word in SECRET_WORDS), f"secret material in: {line}"
     assert subprocess.run(["bash", "-n"], input=result.stdout, text=True).returncode == 0, "a valid bash script"
     assert "add required reviewers to the GitHub Environment nimbus-protected" in result.stdout
+    # deployment branch policies: the writer's environments accept their own branches only (fullest: deploy/env-)
+    assert branch_patterns(commands) == {
+        "nimbus": ["deploy/env-*", "main"],
+        "nimbus-protected": ["deploy/env-prod"],
+    }
+    # the split: pull requests and drift never get the writer's token, the reader can change nothing
+    writer_subjects = [line for line in commands if 'federated-credential create --id "$APP_ID"' in line]
+    reader_subjects = [line for line in commands if 'federated-credential create --id "$READER_APP_ID"' in line]
+    assert len(writer_subjects) == 2 and not any(":pull_request" in line for line in writer_subjects)
+    assert len(reader_subjects) == 2 and not any(":environment:" in line for line in reader_subjects)
+    reader_roles = {
+        option_value(shlex.split(line), "--role")
+        for line in commands
+        if '--assignee-object-id "$READER_PRINCIPAL_ID"' in line
+    }
+    assert reader_roles == {"Reader", "Storage Blob Data Reader", "Key Vault Secrets User"}
     for entry in world.calls("az"):
         assert READ_ONLY.match(az_words(entry["argv"])), f"dry run ran a change: az {entry['argv']}"
     for entry in world.calls("gh"):
@@ -686,7 +732,7 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     result = run_cli(full_project, world, "setup", "--github-repo", "octo-org/shop")
     assert result.returncode == 0, result.stderr
     changes = [entry["argv"] for entry in world.calls("az") if not READ_ONLY.match(az_words(entry["argv"]))]
-    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 16
+    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 22
     # earlier state versions (database passwords) are deleted after the 30 days the destroy message promises
     (policy,) = [argv for argv in changes if argv[:4] == ["storage", "account", "management-policy", "create"]]
     (rule,) = json.loads(option_value(policy, "--policy"))["rules"]
@@ -702,12 +748,22 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
         option_value(argv, "--assignee-object-id") for argv in changes if argv[:3] == ["role", "assignment", "create"]
     ]
     assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000002") == 4, "the new service principal gets 4 roles"
+    assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000005") == 3, "the reader gets 3 read roles"
+    variables = {
+        argv[2]: option_value(argv, "--body")
+        for argv in (e["argv"] for e in world.calls("gh"))
+        if argv[:2] == ["variable", "set"]
+    }
+    assert variables["AZURE_CLIENT_ID"] == "aaaaaaaa-0000-0000-0000-000000000001"
+    assert variables["AZURE_READER_CLIENT_ID"] == "aaaaaaaa-0000-0000-0000-000000000004"
 
     account = "nimbustf" + hashlib.sha256(SUBSCRIPTION.encode()).hexdigest()[:14]
     container = (
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/nimbus-tfstate/providers/Microsoft.Storage/"
         f"storageAccounts/{account}/blobServices/default/containers/tfstate"
     )
+    reader = "bbbbbbbb-0000-0000-0000-000000000005"
+    selected = {"protected_branches": False, "custom_branch_policies": True}
     principal, me, subscription = (
         "bbbbbbbb-0000-0000-0000-000000000002",
         "cccccccc-0000-0000-0000-000000000003",
@@ -729,13 +785,21 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
                 "blob_service": {"isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 30}},
                 "management_policy": {"rules": [rule]},
                 "owners": {"tok3n1/owner.json": {"repository": "octo-org/shop", "repository_id": "456789"}},
-                "apps": ["aaaaaaaa-0000-0000-0000-000000000001"],
-                "service_principals": [principal],
-                "federated_subjects": [
-                    f"{prefix}:environment:nimbus",
-                    f"{prefix}:environment:nimbus-protected",
-                    f"{prefix}:pull_request",
-                ],
+                "apps": {
+                    "nimbus-github-octo-org-shop": ["aaaaaaaa-0000-0000-0000-000000000001"],
+                    "nimbus-github-octo-org-shop-reader": ["aaaaaaaa-0000-0000-0000-000000000004"],
+                },
+                "service_principals": {
+                    "aaaaaaaa-0000-0000-0000-000000000001": [principal],
+                    "aaaaaaaa-0000-0000-0000-000000000004": [reader],
+                },
+                "federated_subjects": {
+                    "aaaaaaaa-0000-0000-0000-000000000001": [
+                        f"{prefix}:environment:nimbus",
+                        f"{prefix}:environment:nimbus-protected",
+                    ],
+                    "aaaaaaaa-0000-0000-0000-000000000004": [f"{prefix}:pull_request", f"{prefix}:ref:refs/heads/main"],
+                },
                 "role_assignments": [
                     {"assignee": principal, "role": role, "scope": scope}
                     for role, scope in (
@@ -745,19 +809,32 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
                         ("Key Vault Secrets Officer", subscription),
                     )
                 ]
-                + [{"assignee": me, "role": "Storage Blob Data Contributor", "scope": container}],
+                + [{"assignee": me, "role": "Storage Blob Data Contributor", "scope": container}]
+                + [
+                    {"assignee": reader, "role": role, "scope": scope}
+                    for role, scope in (
+                        ("Reader", subscription),
+                        ("Storage Blob Data Reader", container),
+                        ("Key Vault Secrets User", subscription),
+                    )
+                ],
             },
             "gh": {
                 "variables": [
                     {"name": "AZURE_CLIENT_ID", "value": "aaaaaaaa-0000-0000-0000-000000000001"},
+                    {"name": "AZURE_READER_CLIENT_ID", "value": "aaaaaaaa-0000-0000-0000-000000000004"},
                     {"name": "AZURE_TENANT_ID", "value": "99999999-8888-7777-6666-555555555555"},
                     {"name": "AZURE_SUBSCRIPTION_ID", "value": SUBSCRIPTION},
                     {"name": "NIMBUS_STATE_RESOURCE_GROUP", "value": "nimbus-tfstate"},
                     {"name": "NIMBUS_STATE_STORAGE_ACCOUNT", "value": account},
                 ],
                 "environments": {
-                    "nimbus": {},
-                    "nimbus-protected": {"protection_rules": [{"type": "required_reviewers"}]},
+                    "nimbus": {"deployment_branch_policy": selected, "branch_patterns": ["deploy/env-*", "main"]},
+                    "nimbus-protected": {
+                        "protection_rules": [{"type": "required_reviewers"}],
+                        "deployment_branch_policy": selected,
+                        "branch_patterns": ["deploy/env-prod"],
+                    },
                 },
             },
         }
@@ -766,8 +843,53 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     again = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
     assert again.returncode == 0, again.stderr
     assert [line for line in again.stdout.splitlines() if line and not line.startswith("#")] == []
-    assert "# would create: 0, already there: 23" in again.stdout
+    assert "# would create: 0, already there: 35" in again.stdout, again.stdout
     assert "required reviewers" not in again.stdout
+
+    # a project set up by nimbus 0.2: its writer still trusts pull requests; setup removes that credential
+    state = json.loads(world.state_file.read_text(encoding="utf-8"))
+    state["az"]["federated_subjects"]["aaaaaaaa-0000-0000-0000-000000000001"].append(f"{prefix}:pull_request")
+    world.set_state(state)
+    world.clear()
+    upgrade = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
+    assert [line for line in upgrade.stdout.splitlines() if line and not line.startswith("#")] == [
+        "az ad app federated-credential delete --id aaaaaaaa-0000-0000-0000-000000000001 "
+        "--federated-credential-id credential-2 --yes"
+    ]
+
+
+def test_setup_restricts_existing_environments_and_adds_reviewers(full_project, world):
+    """Environments made before nimbus set branch policies (any branch could deploy) are switched to selected
+    branches; --reviewer USER puts required reviewers on the protected one, and an unknown user is refused."""
+    world.set_state(
+        {
+            "gh": {
+                "environments": {"nimbus": {}, "nimbus-protected": {"deployment_branch_policy": None}},
+                "user_ids": {"carol": 31337},
+            }
+        }
+    )
+    result = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop", "--reviewer", "carol")
+    assert result.returncode == 0, result.stderr
+    commands = [line for line in result.stdout.splitlines() if line.startswith("gh api --method")]
+    for environment in ("nimbus", "nimbus-protected"):
+        assert any(
+            re.fullmatch(
+                rf"gh api --method PUT repos/octo-org/shop/environments/{environment} " + SELECTED_BRANCHES, line
+            )
+            for line in commands
+        ), environment
+    assert branch_patterns(commands) == {"nimbus": ["deploy/env-*", "main"], "nimbus-protected": ["deploy/env-prod"]}
+    assert (
+        "gh api --method PUT repos/octo-org/shop/environments/nimbus-protected --field 'reviewers[][type]=User' "
+        "--field 'reviewers[][id]=31337' " + re.sub(r"\\(.)", r"\1", SELECTED_BRANCHES)
+    ) in commands
+    assert "add required reviewers" not in result.stdout
+    world.set_state({"gh": {"missing_users": ["nobody"]}})
+    unknown = run_cli(
+        full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop", "--reviewer", "nobody"
+    )
+    assert unknown.returncode == 3 and "refused --reviewer 'nobody': no GitHub user of that name" in unknown.stderr
 
 
 def test_setup_legacy_subjects_and_name_collisions(full_project, world):
@@ -1401,3 +1523,41 @@ def test_a_malformed_deployer_address_list_is_one_line(workdir, world):
     assert result.returncode == 3 and "Traceback" not in result.stderr
     assert "TF_VAR_deployer_ip_ranges '1.2'" in result.stderr.strip().splitlines()[-1]
     assert [entry for entry in world.calls("terraform") if entry["argv"][1] == "plan"] == []
+
+
+def test_setup_keeps_an_environments_rules_when_it_limits_its_branches(full_project, world):
+    """An existing nimbus-protected with reviewers, a wait timer and no branch policy (a 0.2.0 project): the PUT that
+    limits its branches sends those rules again, because GitHub's PUT resets every rule it does not name."""
+    world.set_state(
+        {
+            "gh": {
+                "environments": {
+                    "nimbus-protected": {
+                        "can_admins_bypass": False,
+                        "protection_rules": [
+                            {
+                                "type": "required_reviewers",
+                                "prevent_self_review": True,
+                                "reviewers": [{"type": "Team", "reviewer": {"id": 42}}],
+                            },
+                            {"type": "wait_timer", "wait_timer": 5},
+                        ],
+                    }
+                }
+            }
+        }
+    )
+    result = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
+    assert result.returncode == 0, result.stderr
+    (put,) = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith("gh api --method PUT repos/octo-org/shop/environments/nimbus-protected")
+    ]
+    assert shlex.split(put)[5:] == [
+        "--field", "reviewers[][type]=Team", "--field", "reviewers[][id]=42", "--field", "prevent_self_review=true",
+        "--field", "wait_timer=5", "--field", "can_admins_bypass=false",
+        "--field", "deployment_branch_policy[protected_branches]=false",
+        "--field", "deployment_branch_policy[custom_branch_policies]=true", "--silent",
+    ]  # fmt: skip
+    assert "add required reviewers" not in result.stdout

@@ -19,7 +19,9 @@ import yaml
 
 from conftest import ANSWER_SETS, ROOT, render, tool
 from gitops_support import (
+    CLIENT,
     DEPLOYER_IP,
+    READER_CLIENT,
     FakeWorld,
     WorkflowRun,
     backend_settings,
@@ -36,7 +38,7 @@ import answers as nimbus_answers  # hooks/ is on sys.path (tests/conftest.py)
 GITHUB_TEMPLATE = ROOT / "template" / "{% if gitops %}.github{% endif %}"
 WORKFLOWS = ["environment.yml", "environment-destroy.yml", "environment-plan.yml", "drift.yml"]
 ACTION = Path(".github") / "actions" / "nimbus-setup" / "action.yml"
-PINNED = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@v\d+\.\d+\.\d+$")
+PINNED = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@[0-9a-f]{40}$")
 # What the workflow templates may depend on; test_templates_read_only_the_signature proves it, so rendering one
 # answer set per signature lints the workflows of every configuration.
 SIGNATURE_ANSWERS = {"compute", "env_branch_prefix"}
@@ -102,16 +104,17 @@ def test_templates_read_only_the_signature():
     render per signature covers every configuration; path names depend on `gitops` alone."""
     environment = jinja2.Environment()
     sources = sorted(GITHUB_TEMPLATE.rglob("*.jinja"))
-    assert {path.name for path in sources} == {name + ".jinja" for name in WORKFLOWS}
+    assert {path.name for path in sources} == {name + ".jinja" for name in [*WORKFLOWS, ACTION.name]}
     for path in sources:
         tree = environment.parse(path.read_text(encoding="utf-8"))
         names = jinja2.meta.find_undeclared_variables(tree)
-        assert names <= SIGNATURE_ANSWERS | {"nimbus"}, (path.name, names)
+        assert names <= SIGNATURE_ANSWERS | {"nimbus", "nimbus_uses"}, (path.name, names)
         attributes = {
             node.attr for node in tree.find_all(jinja2.nodes.Getattr) if getattr(node.node, "name", "") == "nimbus"
         }
         assert attributes <= SIGNATURE_DERIVED, (path.name, attributes)
-    assert not list((GITHUB_TEMPLATE / "actions").rglob("*.jinja")), "the composite action is copied verbatim"
+    action = environment.parse((GITHUB_TEMPLATE / "actions" / "nimbus-setup" / "action.yml.jinja").read_text())
+    assert jinja2.meta.find_undeclared_variables(action) == {"nimbus_uses"}, "the composite action varies by pin only"
 
 
 def test_jobs_take_the_github_environment_from_gitops_env():
@@ -129,11 +132,54 @@ def test_no_gitops_project_has_no_workflows_and_no_script(rendered):
     assert not (project / "scripts").exists()
 
 
+# Workflows whose jobs only read: they sign in as the reader identity, outside any GitHub Environment (their OIDC
+# subjects, ':pull_request' and the default branch, are trusted by the reader only).
+READER_WORKFLOWS = {"environment-plan.yml", "drift.yml"}
+READER_CLIENT_ID = "${{ vars.AZURE_READER_CLIENT_ID }}"
+WRITER_CLIENT_ID = "${{ vars.AZURE_CLIENT_ID }}"
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def check_identity(workflow: str, document: dict, job_id: str, job: dict, where: str) -> None:
+    """A job that signs in reads or writes, never both: plans and drift as the reader (no environment, plans without
+    the state lock, no apply/destroy), applies and destroys as the writer inside a GitHub Environment."""
+    client_id = {**document.get("env", {}), **job.get("env", {})}.get("ARM_CLIENT_ID")
+    scripts = "\n".join(step.get("run", "") for step in job.get("steps") or [])
+    if workflow in READER_WORKFLOWS:
+        assert client_id == READER_CLIENT_ID, f"{where} signs in as {client_id}, not the reader"
+        assert not job.get("environment"), f"{where}: a GitHub Environment would give it the writer's subject"
+        plans = re.findall(r"gitops\.py plan \S+.*", scripts)
+        assert all("--no-lock" in line for line in plans), f"{where}: the reader cannot take the state lock"
+        for verb in ("apply", "destroy", "delete-state", "deploy"):
+            assert f"gitops.py {verb} " not in scripts, f"{where}: the reader cannot {verb}"
+    else:
+        assert client_id == WRITER_CLIENT_ID, f"{where} signs in as {client_id}, not the writer"
+        assert job.get("environment"), f"{where} signs in outside a GitHub Environment"
+
+
+def check_forks(document: dict, workflow: str) -> None:
+    """No job a fork's pull request can start holds an id-token (or any Azure credential): each one that asks for
+    it carries the same-repository condition; a job that needs such a job is skipped with it."""
+    triggers = document["on"] if isinstance(document["on"], dict) else {name: None for name in document["on"]}
+    if not {"pull_request", "pull_request_target"} & set(triggers):
+        return
+    assert "pull_request_target" not in triggers, f"{workflow}: pull_request_target runs with secrets"
+    guarded = set()
+    for job_id, job in document["jobs"].items():
+        needs = job.get("needs") or []
+        needs = [needs] if isinstance(needs, str) else needs
+        if SAME_REPOSITORY in str(job.get("if", "")) or any(name in guarded for name in needs):
+            guarded.add(job_id)
+    for job_id, job in document["jobs"].items():
+        if (job.get("permissions") or {}).get("id-token") == "write":
+            assert job_id in guarded, f"{workflow}/{job_id}: a fork's pull request would get an id-token"
+
+
 def check_shape(project: Path, answers: dict) -> None:
-    """Triggers use the branch prefix; actions are pinned to full versions; run scripts never interpolate ${{ }};
+    """Triggers use the branch prefix; actions are pinned to commits; run scripts never interpolate ${{ }};
     permissions are least privilege: read-only at the top, id-token only where a job signs in, pull-requests
-    and issues only on the jobs that write them; every job that signs in (but PR plans) runs in a GitHub
-    Environment, whose name is its OIDC subject."""
+    and issues only on the jobs that write them; plans and drift sign in as the reader outside GitHub Environments,
+    every other job that signs in as the writer inside one (check_identity); no fork gets an id-token."""
     prefix = answers["env_branch_prefix"]
     documents = {workflow: load_workflow(project / ".github" / "workflows" / workflow) for workflow in WORKFLOWS}
     assert documents["environment.yml"]["on"] == {"push": {"branches": [f"{prefix}**"]}}
@@ -159,10 +205,12 @@ def check_shape(project: Path, answers: dict) -> None:
             assert permissions.get("pull-requests") is None or job_id == "comment", where
             assert permissions.get("issues") is None or job_id in ("report", "sweep"), where
             assert permissions.get("contents", "read") == "read", where
-            if signs_in and steps and not (workflow == "environment-plan.yml" and job_id == "plan"):
-                assert job.get("environment"), f"{where} signs in outside a GitHub Environment"
+            if signs_in and steps:  # a job calling a reusable workflow signs in there
+                check_identity(workflow, document, job_id, job, where)
+    for workflow, document in documents.items():
+        check_forks(document, workflow)
     for uses in every_uses:
-        assert uses.startswith("./") or PINNED.match(uses), f"{uses} is not pinned to a full version"
+        assert uses.startswith("./") or PINNED.match(uses), f"{uses} is not pinned to a commit"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -211,10 +259,10 @@ def test_every_configuration_lints_clean_and_keeps_the_rules(project_of, tmp_pat
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actionlint_would_report_a_broken_script(tmp_path):
+def test_actionlint_would_report_a_broken_script(project_of, tmp_path):
     """The lint above is not vacuous: the same call reports an unquoted variable and a misspelt action input."""
     (tmp_path / ".git").mkdir()
-    shutil.copytree(GITHUB_TEMPLATE / "actions", tmp_path / ".github" / "actions")
+    shutil.copytree(project_of("compute-app_service") / ".github" / "actions", tmp_path / ".github" / "actions")
     workflow = tmp_path / ".github" / "workflows" / "broken.yml"
     workflow.parent.mkdir(parents=True)
     workflow.write_text(
@@ -227,6 +275,24 @@ def test_actionlint_would_report_a_broken_script(tmp_path):
     )
     assert lint.returncode == 1
     assert "SC2086" in lint.stdout and 'input "envirnment" is not defined' in lint.stdout
+
+
+def test_fork_and_identity_checks_would_catch_a_leak(project_of):
+    """check_forks and check_identity are not vacuous: the rendered plan workflow without its same-repository
+    condition, or signing in as the writer, or taking the state lock, is refused."""
+    plan = load_workflow(project_of("compute-app_service") / ".github" / "workflows" / "environment-plan.yml")
+    check_forks(plan, "environment-plan.yml")
+    assert SAME_REPOSITORY in plan["jobs"]["plan"]["if"]
+    del plan["jobs"]["plan"]["if"]
+    with pytest.raises(AssertionError, match="a fork's pull request would get an id-token"):
+        check_forks(plan, "environment-plan.yml")
+    job = plan["jobs"]["plan"]
+    check_identity("environment-plan.yml", plan, "plan", job, "plan")
+    with pytest.raises(AssertionError, match="not the reader"):
+        check_identity("environment-plan.yml", plan, "plan", {**job, "env": {"ARM_CLIENT_ID": WRITER_CLIENT_ID}}, "p")
+    locking = [{**step, "run": step["run"].replace(" --no-lock", "")} if "run" in step else step for step in job["steps"]]
+    with pytest.raises(AssertionError, match="state lock"):
+        check_identity("environment-plan.yml", plan, "plan", {**job, "steps": locking}, "plan")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -298,6 +364,7 @@ def test_push_plans_applies_the_saved_plan_and_deploys(project_of, world, tmp_pa
         "summary": "success",
     }, "\n".join(job.log() for job in jobs.values())
     assert jobs["infrastructure"].environment == "nimbus" and jobs["deploy"].environment == "nimbus"
+    assert jobs["infrastructure"].signed_in_as == jobs["deploy"].signed_in_as == [CLIENT]
 
     (init,) = terraform_calls(world, "init")
     assert init[0] == "-chdir=terraform" and "-reconfigure" in init and "-input=false" in init
@@ -432,6 +499,7 @@ def test_deleting_a_branch_destroys_its_environment_and_state_only(project_of, w
     run = delete(project_of("compute-app_service"), world, tmp_path, "env-alice")
     assert run.jobs["destroy"].result == "success", run.jobs["destroy"].log()
     assert run.jobs["protected"].result == "skipped" and run.jobs["destroy"].environment == "nimbus"
+    assert run.jobs["destroy"].signed_in_as == [CLIENT], "destroys sign in as the writer"
     (destroy,) = terraform_calls(world, "destroy")
     assert ["-var", "environment=alice"] == destroy[destroy.index("-var") :][:2] and "-auto-approve" in destroy
     assert [backend_settings(argv)["key"] for argv in terraform_calls(world, "init")] == ["tok3n1/my-app/alice.tfstate"]
@@ -484,6 +552,7 @@ def test_pull_request_plans_the_target_environment_and_comments(project_of, worl
     run = pull_request(project_of("compute-app_service"), world, tmp_path, "octo-org/shop")
     assert run.jobs["plan"].result == "success", run.jobs["plan"].log()
     assert run.jobs["fork"].result == "skipped" and run.jobs["plan"].environment is None  # subject :pull_request
+    assert run.jobs["plan"].signed_in_as == [READER_CLIENT], "a pull request's code never holds the writer's token"
     (plan,) = terraform_calls(world, "plan")
     assert "-lock=false" in plan and ["-var", "environment=alice"] == plan[plan.index("-var") :][:2]
     assert backend_settings(terraform_calls(world, "init")[0])["key"] == "tok3n1/my-app/alice.tfstate"
@@ -533,7 +602,11 @@ def test_drift_plans_each_live_environment_from_its_branch_and_files_issues(proj
     assert option_value(created, "--title") == "Drift in environment alice (my-app)"
     assert ["issue", "close", "12"] == [argv for argv in world.argvs("gh") if argv[:2] == ["issue", "close"]][0][:3]
     assert "| `alice` | **yes** | 0 | 1 | 0 |" in run.jobs["report"].summary
-    assert run.uses_seen.count("actions/checkout@v6.0.2") >= 3
+    checkout = nimbus_answers.load("actions")["actions/checkout"]["commit"]
+    assert run.uses_seen.count(f"actions/checkout@{checkout}") >= 3
+    # the reader, outside any GitHub Environment: its subject is the default branch
+    assert run.jobs["list"].signed_in_as == [READER_CLIENT] and run.jobs["list"].environment is None
+    assert {client for instance in run.instances["plan"] for client in instance.signed_in_as} == {READER_CLIENT}
     drift_yml = (project / ".github/workflows/drift.yml").read_text(encoding="utf-8")
     assert "ref: env-${{ matrix.environment }}" in drift_yml  # each environment is compared with its own branch
 

@@ -1600,14 +1600,21 @@ def github_repository(given: str | None) -> str:
     return given
 
 
-def oidc_subjects(repository: dict, legacy: bool) -> dict[str, str]:
+# The two identities GitHub Actions sign in as. The writer applies and destroys; the reader plans (pull requests,
+# drift) and can change nothing. Each has its own federated credentials, so a pull request's code never holds the
+# writer's token.
+IDENTITIES = ("writer", "reader")
+
+
+def oidc_subjects(repository: dict, legacy: bool, identity: str = "writer") -> dict[str, str]:
     """Federated credential name -> the exact OIDC subject GitHub puts in the token (Entra matches exactly).
 
-    Every job that signs in runs in a GitHub Environment, so its subject names the environment, not the branch
-    (branch subjects would need one credential per branch, and Entra has no wildcards). Pull-request plans run
-    outside environments: their subject is ':pull_request'. Repositories created or renamed since 2026-07-15 use
-    GitHub's immutable subjects (names with their numeric ids, never reused); --legacy-oidc-subjects adds the
-    name-only form for older repositories that have not opted in.
+    The writer's jobs run in a GitHub Environment, so its subjects name the environments, not branches (branch
+    subjects would need one credential per branch, and Entra has no wildcards); the environments' deployment
+    branch policies decide which branches reach them. The reader's jobs run outside environments: pull-request
+    plans (subject ':pull_request') and the daily drift check on the default branch. Repositories created or
+    renamed since 2026-07-15 use GitHub's immutable subjects (names with their numeric ids, never reused);
+    --legacy-oidc-subjects adds the name-only form for older repositories that have not opted in.
     """
     owner, name = repository["full_name"].split("/")
     prefixes = {"": f"repo:{owner}@{repository['owner']['id']}/{name}@{repository['id']}"}
@@ -1615,9 +1622,13 @@ def oidc_subjects(repository: dict, legacy: bool) -> dict[str, str]:
         prefixes["-legacy"] = f"repo:{owner}/{name}"
     subjects = {}
     for suffix, prefix in prefixes.items():
-        for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
-            subjects[f"github-env-{environment}{suffix}"] = f"{prefix}:environment:{environment}"
-        subjects[f"github-pull-request{suffix}"] = f"{prefix}:pull_request"
+        if identity == "writer":
+            for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
+                subjects[f"github-env-{environment}{suffix}"] = f"{prefix}:environment:{environment}"
+        else:
+            subjects[f"github-pull-request{suffix}"] = f"{prefix}:pull_request"
+            branch = repository.get("default_branch") or "main"
+            subjects[f"github-default-branch{suffix}"] = f"{prefix}:ref:refs/heads/{branch}"
     return subjects
 
 
@@ -1812,11 +1823,12 @@ def ensure_state_lifecycle(boot: "Bootstrap", account: str, group: str, account_
     )
 
 
-def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool) -> tuple[str, str, bool]:
+def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool, identity: str = "writer") -> tuple[str, str, bool]:
     """App registration + service principal + federated credentials: an identity with no secret at all.
     Returns (app id, service principal object id, whether the principal is new)."""
     repo = repository["full_name"]
-    name = f"nimbus-github-{repo.replace('/', '-')}"
+    name = f"nimbus-github-{repo.replace('/', '-')}" + ("" if identity == "writer" else f"-{identity}")
+    shell_name = "" if identity == "writer" else f"{identity.upper()}_"  # --dry-run: $APP_ID, $READER_APP_ID
     apps = boot.read_json(
         argv("az ad app list --filter {filter} --query [].appId --output json", filter=f"displayName eq '{name}'"),
         "looking for the app registration",
@@ -1833,7 +1845,7 @@ def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool) -> tuple[st
                 name=name,
             ),
             f"app registration {name}",
-            result_as="APP_ID",
+            result_as=f"{shell_name}APP_ID",
         )
     principals = (
         []
@@ -1850,19 +1862,37 @@ def ensure_identity(boot: Bootstrap, repository: dict, legacy: bool) -> tuple[st
         principal = boot.change(
             argv("az ad sp create --id {app} --query id --output tsv", app=app_id),
             f"service principal of {name}",
-            result_as="PRINCIPAL_ID",
+            result_as=f"{shell_name}PRINCIPAL_ID",
         )
     present = (
-        set()
+        {}
         if not apps
-        else set(
-            boot.read_json(
-                argv("az ad app federated-credential list --id {app} --query [].subject --output json", app=app_id),
+        else {
+            item["subject"]: item["name"]
+            for item in boot.read_json(
+                argv(
+                    "az ad app federated-credential list --id {app} --query {query} --output json",
+                    app=app_id,
+                    query="[].{name: name, subject: subject}",
+                ),
                 "listing the federated credentials",
             )
-        )
+        }
     )
-    for credential, subject in oidc_subjects(repository, legacy).items():
+    wanted = oidc_subjects(repository, legacy, identity)
+    for subject, credential in present.items():
+        # nimbus 0.2 gave the writer a pull_request credential: a pull request's code could apply. Only the reader
+        # keeps one now.
+        if identity == "writer" and subject.endswith(":pull_request") and subject not in wanted.values():
+            boot.change(
+                argv(
+                    "az ad app federated-credential delete --id {app} --federated-credential-id {credential} --yes",
+                    app=app_id,
+                    credential=credential,
+                ),
+                f"removal of the writer's federated credential {subject} (pull requests sign in as the reader)",
+            )
+    for credential, subject in wanted.items():
         if subject in present:
             boot.exists(f"federated credential {subject}")
             continue
@@ -1922,6 +1952,29 @@ def ensure_role(
     boot.change(command + ["--output", "none"], what)
 
 
+def ensure_reader_roles(boot: Bootstrap, account: dict, principal: str, new: bool, container_scope: str) -> None:
+    """What `terraform plan -lock=false` reads and nothing more (see docs/security.md): every resource's settings,
+    the state, and the secret values of the vaults Terraform manages (the plan refreshes them)."""
+    subscription = f"/subscriptions/{account['id']}"
+    sp = (boot, principal, "ServicePrincipal")
+    ensure_role(*sp, "Reader", subscription, "Reader on the subscription, for the reader identity", new=new)
+    ensure_role(
+        *sp,
+        "Storage Blob Data Reader",
+        container_scope,
+        "Storage Blob Data Reader on the state container, for the reader identity (plans take no lock)",
+        new=new,
+    )
+    if (TERRAFORM_DIR / "modules" / "key_vault").is_dir():
+        ensure_role(
+            *sp,
+            "Key Vault Secrets User",
+            subscription,
+            "Key Vault Secrets User on the subscription, for the reader identity (a plan reads the secrets it manages)",
+            new=new,
+        )
+
+
 def ensure_roles(boot: Bootstrap, account: dict, principal: str, new: bool, container_scope: str) -> None:
     """Least privilege that still lets every environment be created from nothing (see docs/notes/gitops.md)."""
     subscription = f"/subscriptions/{account['id']}"
@@ -1971,8 +2024,119 @@ def ensure_roles(boot: Bootstrap, account: dict, principal: str, new: bool, cont
             )
 
 
-def ensure_github(boot: Bootstrap, repo: str, variables: dict, config: dict) -> None:
-    """Repository variables the workflows read, and the two GitHub Environments whose names are OIDC subjects."""
+def deployment_branches(environment: str, config: dict, default_branch: str) -> list[str]:
+    """The branch name patterns a GitHub Environment accepts runs from (its deployment branch policy): the writer's
+    environment takes environment branches and the default branch (destroys run there), the protected one only the
+    protected environments' branches. A workflow edited on any other branch cannot ask for the writer's token."""
+    prefix = config.get("branch_prefix") or ""
+    if environment == GITHUB_PROTECTED_ENVIRONMENT:
+        return [prefix + name for name in config.get("protected_environments") or []]
+    return [f"{prefix}*", default_branch]
+
+
+BRANCH_POLICY_FIELDS = (
+    "--field deployment_branch_policy[protected_branches]=false "
+    "--field deployment_branch_policy[custom_branch_policies]=true"
+)
+
+
+def kept_settings(shown: dict | None) -> list[str]:
+    """`gh api` fields restating an environment's protection rules: GitHub's PUT resets every rule it does not name,
+    so a PUT that limits the branches (or adds reviewers) must send the reviewers, wait timer and bypass again."""
+    fields = []
+    for rule in (shown or {}).get("protection_rules") or []:
+        if rule.get("type") == "required_reviewers":
+            for item in rule.get("reviewers") or []:
+                fields += ["--field", f"reviewers[][type]={item['type']}"]
+                fields += ["--field", f"reviewers[][id]={item['reviewer']['id']}"]
+            if "prevent_self_review" in rule:
+                fields += ["--field", f"prevent_self_review={str(bool(rule['prevent_self_review'])).lower()}"]
+        elif rule.get("type") == "wait_timer":
+            fields += ["--field", f"wait_timer={int(rule.get('wait_timer') or 0)}"]
+    if "can_admins_bypass" in (shown or {}):
+        fields += ["--field", f"can_admins_bypass={str(bool(shown['can_admins_bypass'])).lower()}"]
+    return fields
+
+
+def ensure_branch_policies(
+    boot: Bootstrap, repo: str, environment: str, shown: dict | None, patterns: list[str]
+) -> None:
+    """`shown`: the environment as GitHub has it; None when setup has just created it (with selected branches)."""
+    path = f"repos/{repo}/environments/{environment}"
+    policy = (shown or {}).get("deployment_branch_policy") or {}
+    present = set()
+    if shown is None:
+        pass
+    elif policy.get("custom_branch_policies") and not policy.get("protected_branches"):
+        boot.exists(f"deployment branch policy of {environment} (selected branches only)")
+        listed = boot.read_json(argv("gh api {path}", path=f"{path}/deployment-branch-policies"), "listing branches")
+        present = {item.get("name") for item in (listed or {}).get("branch_policies") or []}
+    else:
+        boot.change(
+            argv("gh api --method PUT {path}", path=path)
+            + kept_settings(shown)
+            + argv(BRANCH_POLICY_FIELDS + " --silent"),
+            f"deployment branch policy of {environment} (selected branches only)",
+        )
+    for pattern in patterns:
+        if pattern in present:
+            boot.exists(f"deployment branch {pattern} of {environment}")
+            continue
+        boot.change(
+            argv(
+                "gh api --method POST {path} --raw-field {name} --raw-field type=branch --silent",
+                path=f"{path}/deployment-branch-policies",
+                name=f"name={pattern}",
+            ),
+            f"deployment branch {pattern} of {environment}",
+        )
+
+
+def ensure_reviewers(boot: Bootstrap, repo: str, reviewers: list[str], shown: dict | None) -> bool:
+    """Required reviewers on the protected GitHub Environment; the PUT restates its other rules and its branch
+    policy (GitHub resets what a PUT does not name). True when set."""
+    fields = []
+    for login in reviewers:
+        user = boot.read(argv("gh api {path}", path=f"users/{login}"))
+        if user.returncode != 0:
+            raise Refused(f"refused --reviewer {login!r}: no GitHub user of that name ({last_line(user.stderr)})")
+        fields += [
+            "--field",
+            "reviewers[][type]=User",
+            "--field",
+            f"reviewers[][id]={json_of(user, 'gh api users')['id']}",
+        ]
+    boot.change(
+        argv("gh api --method PUT {path}", path=f"repos/{repo}/environments/{GITHUB_PROTECTED_ENVIRONMENT}")
+        + fields
+        + kept_settings(shown)
+        + argv(BRANCH_POLICY_FIELDS + " --silent"),
+        f"required reviewers {', '.join(reviewers)} on {GITHUB_PROTECTED_ENVIRONMENT}",
+    )
+    return True
+
+
+def ask_reviewers(boot: Bootstrap) -> list[str]:
+    """Offer required reviewers when a person runs setup at a terminal (never in a script or --dry-run)."""
+    if boot.dry_run or not sys.stdin.isatty():
+        return []
+    answer = input(
+        f"GitHub users who must approve applies to protected environments ({GITHUB_PROTECTED_ENVIRONMENT}), "
+        "separated by spaces (empty: none for now): "
+    )
+    return answer.split()
+
+
+def ensure_github(
+    boot: Bootstrap,
+    repo: str,
+    variables: dict,
+    config: dict,
+    default_branch: str = "main",
+    reviewers: Sequence[str] = (),
+) -> None:
+    """Repository variables the workflows read, and the two GitHub Environments whose names are OIDC subjects, each
+    accepting runs from its own branches only."""
     current = {
         item["name"]: item.get("value")
         for item in boot.read_json(
@@ -1990,23 +2154,35 @@ def ensure_github(boot: Bootstrap, repo: str, variables: dict, config: dict) -> 
             )
     for environment in (GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT):
         shown = boot.read(argv("gh api {path}", path=f"repos/{repo}/environments/{environment}"))
+        settings: dict | None = None
         if shown.returncode == 0:
             boot.exists(f"GitHub Environment {environment}")
-            rules = (json_of(shown, "gh api environments") or {}).get("protection_rules") or []
+            settings = json_of(shown, "gh api environments") or {}
+            rules = settings.get("protection_rules") or []
             reviewed = any(rule.get("type") == "required_reviewers" for rule in rules)
         elif not_found(shown):
             boot.change(
-                argv("gh api --method PUT {path} --silent", path=f"repos/{repo}/environments/{environment}"),
-                f"GitHub Environment {environment}",
+                argv(
+                    "gh api --method PUT {path} " + BRANCH_POLICY_FIELDS + " --silent",
+                    path=f"repos/{repo}/environments/{environment}",
+                ),
+                f"GitHub Environment {environment} (deploys from selected branches only)",
             )
             reviewed = False
         else:
             raise Failed(f"reading GitHub Environment {environment} failed: {last_line(shown.stderr)}")
+        ensure_branch_policies(
+            boot, repo, environment, settings, deployment_branches(environment, config, default_branch)
+        )
+        if environment == GITHUB_PROTECTED_ENVIRONMENT and not reviewed:
+            chosen = list(reviewers) or ask_reviewers(boot)
+            reviewed = bool(chosen) and ensure_reviewers(boot, repo, chosen, settings)
         if environment == GITHUB_PROTECTED_ENVIRONMENT and not reviewed:
             protected = ", ".join(config.get("protected_environments") or []) or "protected environments"
             boot.todo.append(
                 f"add required reviewers to the GitHub Environment {environment}, so that applies to "
-                f"{protected} wait for approval: https://github.com/{repo}/settings/environments"
+                f"{protected} wait for approval: run setup again with --reviewer USER, or "
+                f"https://github.com/{repo}/settings/environments"
             )
 
 
@@ -2032,18 +2208,23 @@ def cmd_setup(args, config) -> int:
     container_scope = ensure_state_storage(boot, storage, config["region"], account["id"])
     app_id, principal, new = ensure_identity(boot, repository, args.legacy_oidc_subjects)
     ensure_roles(boot, account, principal, new, container_scope)
+    reader_id, reader, reader_new = ensure_identity(boot, repository, args.legacy_oidc_subjects, "reader")
+    ensure_reader_roles(boot, account, reader, reader_new, container_scope)
     ensure_owner_record(boot, storage, config, repository)
     ensure_github(
         boot,
         repo,
         {
             "AZURE_CLIENT_ID": app_id,
+            "AZURE_READER_CLIENT_ID": reader_id,
             "AZURE_TENANT_ID": account["tenantId"],
             "AZURE_SUBSCRIPTION_ID": account["id"],
             "NIMBUS_STATE_RESOURCE_GROUP": storage["resource_group_name"],
             "NIMBUS_STATE_STORAGE_ACCOUNT": storage["storage_account_name"],
         },
         config,
+        repository.get("default_branch") or "main",
+        args.reviewer or (),
     )
 
     boot.todo.append(
@@ -2295,6 +2476,13 @@ def parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the az/gh commands that would change something; change nothing"
     )
     sub.add_argument("--github-repo", metavar="OWNER/REPO", help="GitHub repository (default: the git remote origin)")
+    sub.add_argument(
+        "--reviewer",
+        action="append",
+        metavar="USER",
+        help=f"GitHub user who must approve applies to protected environments ({GITHUB_PROTECTED_ENVIRONMENT}); "
+        "repeatable. Without it, setup asks at a terminal",
+    )
     sub.add_argument(
         "--legacy-oidc-subjects",
         action="store_true",
