@@ -602,7 +602,7 @@ READ_ONLY = re.compile(
     r"^(account show|group exists|storage account (show|check-name)|storage account "
     r"blob-service-properties show|storage container-rm exists|ad app list|ad sp list|storage blob metadata show|"
     r"storage account management-policy show|"
-    r"ad app federated-credential list|role assignment list|ad signed-in-user show)$"
+    r"ad app federated-credential list|role assignment list|role definition list|ad signed-in-user show)$"
 )
 SECRET_WORDS = (
     "--password",
@@ -721,7 +721,14 @@ def test_setup_dry_run_prints_a_complete_secretless_bootstrap_and_changes_nothin
         for line in commands
         if '--assignee-object-id "$READER_PRINCIPAL_ID"' in line
     }
-    assert reader_roles == {"Reader", "Storage Blob Data Reader", "Key Vault Secrets User"}
+    assert reader_roles == {"Reader", "nimbus plan reader", "Storage Blob Data Reader", "Key Vault Secrets User"}
+    # the custom role holds exactly the POST "list" reads a plan makes beyond Reader, and nothing that writes
+    (created,) = [line for line in commands if line.startswith("az role definition create")]
+    definition = json.loads(option_value(shlex.split(created), "--role-definition"))
+    assert definition["Actions"] == list(gitops_module(full_project).PLAN_READ_ACTIONS)
+    assert all(action.endswith(("/list/action", "listSecrets/action", "listKeys/action", "listCredentials/action",
+                                "listConnectionStrings/action")) for action in definition["Actions"])
+    assert definition["AssignableScopes"] == [f"/subscriptions/{SUBSCRIPTION}"]
     for entry in world.calls("az"):
         assert READ_ONLY.match(az_words(entry["argv"])), f"dry run ran a change: az {entry['argv']}"
     for entry in world.calls("gh"):
@@ -732,7 +739,7 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     result = run_cli(full_project, world, "setup", "--github-repo", "octo-org/shop")
     assert result.returncode == 0, result.stderr
     changes = [entry["argv"] for entry in world.calls("az") if not READ_ONLY.match(az_words(entry["argv"]))]
-    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 22
+    assert len(changes) == len({json.dumps(argv) for argv in changes}) == 24
     # earlier state versions (database passwords) are deleted after the 30 days the destroy message promises
     (policy,) = [argv for argv in changes if argv[:4] == ["storage", "account", "management-policy", "create"]]
     (rule,) = json.loads(option_value(policy, "--policy"))["rules"]
@@ -748,12 +755,9 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
         option_value(argv, "--assignee-object-id") for argv in changes if argv[:3] == ["role", "assignment", "create"]
     ]
     assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000002") == 4, "the new service principal gets 4 roles"
-    assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000005") == 3, "the reader gets 3 read roles"
-    variables = {
-        argv[2]: option_value(argv, "--body")
-        for argv in (e["argv"] for e in world.calls("gh"))
-        if argv[:2] == ["variable", "set"]
-    }
+    assert role_targets.count("bbbbbbbb-0000-0000-0000-000000000005") == 4, "the reader gets 4 read roles"
+    variables = {argv[2]: option_value(argv, "--body") for argv in (e["argv"] for e in world.calls("gh"))
+                 if argv[:2] == ["variable", "set"]}
     assert variables["AZURE_CLIENT_ID"] == "aaaaaaaa-0000-0000-0000-000000000001"
     assert variables["AZURE_READER_CLIENT_ID"] == "aaaaaaaa-0000-0000-0000-000000000004"
 
@@ -814,10 +818,12 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
                     {"assignee": reader, "role": role, "scope": scope}
                     for role, scope in (
                         ("Reader", subscription),
+                        ("nimbus plan reader", subscription),
                         ("Storage Blob Data Reader", container),
                         ("Key Vault Secrets User", subscription),
                     )
                 ],
+                "custom_roles": ["nimbus plan reader"],
             },
             "gh": {
                 "variables": [
@@ -843,7 +849,7 @@ def test_setup_runs_each_change_once_and_a_second_run_finds_everything(full_proj
     again = run_cli(full_project, world, "setup", "--dry-run", "--github-repo", "octo-org/shop")
     assert again.returncode == 0, again.stderr
     assert [line for line in again.stdout.splitlines() if line and not line.startswith("#")] == []
-    assert "# would create: 0, already there: 35" in again.stdout, again.stdout
+    assert "# would create: 0, already there: 37" in again.stdout, again.stdout
     assert "required reviewers" not in again.stdout
 
     # a project set up by nimbus 0.2: its writer still trusts pull requests; setup removes that credential
@@ -930,14 +936,20 @@ def granted_roles(terraform_dir: Path) -> set[str]:
     return roles
 
 
+def gitops_module(project: Path):
+    """The rendered project's scripts/gitops.py, loaded as a module (for the facts it states, such as roles)."""
+    spec = importlib.util.spec_from_file_location(f"gitops_{abs(hash(str(project)))}", project / "scripts" / "gitops.py")
+    gitops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gitops)
+    return gitops
+
+
 @pytest.mark.parametrize("name", ["fullest", "compute-functions"])  # every module that grants roles
 def test_every_role_terraform_grants_is_assignable_by_the_ci_identity(rendered, name):
     """The CI identity's Role Based Access Control Administrator assignment is conditioned to ASSIGNABLE_ROLES;
     a role Terraform grants outside that list would make every apply fail with AuthorizationFailed."""
     project = rendered(name)
-    spec = importlib.util.spec_from_file_location(f"gitops_{name.replace('-', '_')}", project / "scripts" / "gitops.py")
-    gitops = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gitops)
+    gitops = gitops_module(project)
     roles = granted_roles(project / "terraform")
     assert {"AcrPush", "Key Vault Secrets User"} <= roles or "Storage Blob Data Owner" in roles, roles
     # Secrets Officer is the deploying identity's own role (setup grants it once); Terraform never grants it

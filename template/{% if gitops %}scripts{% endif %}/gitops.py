@@ -98,6 +98,20 @@ ASSIGNABLE_ROLES = {
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
 
+# What a read-only `terraform plan` calls beyond the built-in Reader role (`*/read`): the azurerm provider reads
+# these resources' settings with POST "list" actions (azurerm issue #33088: Reader alone fails on App Service app
+# settings). The reader identity gets them through one custom role; docs/security.md says what they expose (values
+# the Terraform state holds too, which the reader reads anyway).
+PLAN_READER_ROLE = "nimbus plan reader"
+PLAN_READ_ACTIONS = (
+    "Microsoft.Web/sites/config/list/action",  # App Service / Functions app settings, connection strings
+    "Microsoft.App/containerApps/listSecrets/action",  # Container Apps secrets
+    "Microsoft.ContainerRegistry/registries/listCredentials/action",  # registry admin credentials (if enabled)
+    "Microsoft.DocumentDB/databaseAccounts/listKeys/action",  # Cosmos DB keys
+    "Microsoft.DocumentDB/databaseAccounts/listConnectionStrings/action",
+    "Microsoft.Cache/redisEnterprise/databases/listKeys/action",  # Managed Redis access keys
+)
+
 INSTALL_HINTS = {
     "az": "install the Azure CLI: https://learn.microsoft.com/cli/azure/install-azure-cli",
     "gh": "install the GitHub CLI: https://cli.github.com",
@@ -1958,6 +1972,32 @@ def ensure_reader_roles(boot: Bootstrap, account: dict, principal: str, new: boo
     subscription = f"/subscriptions/{account['id']}"
     sp = (boot, principal, "ServicePrincipal")
     ensure_role(*sp, "Reader", subscription, "Reader on the subscription, for the reader identity", new=new)
+    listed = boot.read_json(
+        argv(
+            "az role definition list --name {role} --custom-role-only true --scope {scope} --query [].roleName "
+            "--output json",
+            role=PLAN_READER_ROLE,
+            scope=subscription,
+        ),
+        "looking for the custom role",
+    )
+    if listed:
+        boot.exists(f"custom role {PLAN_READER_ROLE}")
+    else:
+        definition = {
+            "Name": PLAN_READER_ROLE,
+            "Description": "nimbus: the POST list actions a read-only terraform plan calls beyond Reader",
+            "Actions": list(PLAN_READ_ACTIONS),
+            "NotActions": [],
+            "AssignableScopes": [subscription],
+        }
+        boot.change(
+            argv("az role definition create --role-definition {json} --output none", json=json.dumps(definition)),
+            f"custom role {PLAN_READER_ROLE}",
+        )
+    ensure_role(
+        *sp, PLAN_READER_ROLE, subscription, f"{PLAN_READER_ROLE} on the subscription, for the reader identity", new=new
+    )
     ensure_role(
         *sp,
         "Storage Blob Data Reader",
