@@ -23,6 +23,8 @@ DOCS = ROOT / "docs"
 EXCLUDED = ("notes",)  # mkdocs.yml exclude_docs: the engineers' working notes are not published
 # The CLI's folder renders only with gitops: template/{% if gitops %}scripts{% endif %}/gitops.py
 GITOPS = next((ROOT / "template").glob("*scripts*/gitops.py"), None)
+# The CLI's package beside it: one module per job (nimbus_gitops/bootstrap.py is `setup`).
+GITOPS_PACKAGE = GITOPS.parent / "nimbus_gitops"
 
 FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 CODE_SPAN = re.compile(r"(`+).+?\1", re.DOTALL)
@@ -224,7 +226,7 @@ def test_local_debugging_lists_every_cli_command(project):
 
 def test_security_page_lists_exactly_the_roles_the_deploying_identity_may_grant():
     """The condition on the deploying identity's role assignment is documented role for role."""
-    tree = ast.parse(GITOPS.read_text(encoding="utf-8"))
+    tree = ast.parse((GITOPS_PACKAGE / "bootstrap.py").read_text(encoding="utf-8"))
     assignable = next(
         ast.literal_eval(node.value)
         for node in ast.walk(tree)
@@ -238,7 +240,7 @@ def test_security_page_lists_exactly_the_roles_the_deploying_identity_may_grant(
 
 def test_state_retention_in_the_docs_is_what_setup_creates():
     """The destroy message, the lifecycle rule and soft delete all use STATE_RETENTION_DAYS; the docs state it."""
-    source = (ROOT / "template" / "{% if gitops %}scripts{% endif %}" / "gitops.py").read_text(encoding="utf-8")
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(GITOPS_PACKAGE.glob("*.py")))
     (days,) = re.findall(r"^STATE_RETENTION_DAYS = (\d+)$", source, re.M)
     page = (DOCS / "security.md").read_text(encoding="utf-8")
     assert f"earlier versions deleted after {days} days (lifecycle rule)" in page

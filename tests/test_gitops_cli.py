@@ -936,12 +936,16 @@ def granted_roles(terraform_dir: Path) -> set[str]:
     return roles
 
 
-def gitops_module(project: Path):
-    """The rendered project's scripts/gitops.py, loaded as a module (for the facts it states, such as roles)."""
-    spec = importlib.util.spec_from_file_location(f"gitops_{abs(hash(str(project)))}", project / "scripts" / "gitops.py")
-    gitops = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gitops)
-    return gitops
+def gitops_module(project: Path, module: str = "bootstrap"):
+    """A module of the rendered project's CLI package (scripts/nimbus_gitops), for the facts it states (roles)."""
+    stale = [name for name in sys.modules if name == "nimbus_gitops" or name.startswith("nimbus_gitops.")]
+    for name in stale:  # another project's copy of the package
+        del sys.modules[name]
+    sys.path.insert(0, str(project / "scripts"))
+    try:
+        return importlib.import_module(f"nimbus_gitops.{module}")
+    finally:
+        sys.path.pop(0)
 
 
 @pytest.mark.parametrize("name", ["fullest", "compute-functions"])  # every module that grants roles
@@ -1573,3 +1577,39 @@ def test_setup_keeps_an_environments_rules_when_it_limits_its_branches(full_proj
         "--field", "deployment_branch_policy[custom_branch_policies]=true", "--silent",
     ]  # fmt: skip
     assert "add required reviewers" not in result.stdout
+
+
+LOADED_MODULES = """
+import runpy, sys
+sys.argv = ["scripts/gitops.py", *sys.argv[1:]]
+try:
+    runpy.run_path("scripts/gitops.py", run_name="__main__")
+except SystemExit:
+    pass
+print(" ".join(sorted(name for name in sys.modules if name.startswith("nimbus_gitops"))), file=sys.stderr)
+"""
+
+
+def loaded_modules(project: Path, world: FakeWorld, *args: str) -> set[str]:
+    """The CLI package's modules a command loaded (printed on the last stderr line)."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_MODULES, *args],
+        cwd=project,
+        env=world.env(ARM_SUBSCRIPTION_ID=SUBSCRIPTION),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return set(result.stderr.strip().splitlines()[-1].split())
+
+
+def test_the_cli_is_a_package_and_pushes_never_load_the_bootstrap(workdir, world):
+    """scripts/gitops.py is a thin entry point; what the workflows run on every push (env, plan, apply, outputs...)
+    never imports nimbus_gitops.bootstrap, the one-time `setup`, which only `setup` itself loads."""
+    entry = (workdir / "scripts" / "gitops.py").read_text(encoding="utf-8")
+    assert len(entry.splitlines()) < 60 and "from nimbus_gitops.cli import main" in entry
+    for command in (["env", "--branch", "env-alice"], ["plan", "alice"], ["outputs", "alice"], ["list"]):
+        loaded = loaded_modules(workdir, world, *command)
+        assert "nimbus_gitops.cli" in loaded, (command, loaded)
+        assert "nimbus_gitops.bootstrap" not in loaded, command
+    assert "nimbus_gitops.bootstrap" in loaded_modules(workdir, world, "setup", "--dry-run", "--github-repo", "o/r")

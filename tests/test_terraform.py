@@ -471,7 +471,7 @@ def test_nimbus_json_names_the_root_variables_gitops_fills_in(rendered, name):
 
     assert all(read(variable) for variable in listed)
     if ANSWER_SETS[name]["gitops"]:
-        cli = (project / "scripts" / "gitops.py").read_text()
+        cli = (project / "scripts" / "nimbus_gitops" / "terraform.py").read_text()
         fillable = set()
         for constant in ("PROVENANCE_VARIABLES", "DEPLOYER_IP_VARIABLES"):
             fillable |= set(re.findall(r'"(\w+)"', re.search(rf"^{constant} = \((.*)\)$", cli, re.M).group(1)))

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 # nimbus's own files: never part of what the platform runs. The app's own scripts/ and dist/ stay in.
-NIMBUS_FILES = [".git/*", ".github/*", "terraform/*", "scripts/gitops.py", ".copier-answers.yml", "*.tfplan"]
+NIMBUS_FILES = [".git/*", ".github/*", "terraform/*", "scripts/gitops.py", "scripts/nimbus_gitops/*", ".copier-answers.yml", "*.tfplan"]
 NODE_LOCK_FILES = {
     "package-lock.json": "npm",
     "npm-shrinkwrap.json": "npm",

@@ -1,0 +1,1 @@
+"""nimbus GitOps CLI, as a package: scripts/gitops.py is its entry point (see its docstring)."""
