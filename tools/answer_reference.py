@@ -6,7 +6,6 @@ python3 tools/answer_reference.py --check   # exit 1 when the page differs from 
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -16,6 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hooks"))
 import answers as nimbus_answers  # noqa: E402
+
+import reference_page  # tools/reference_page.py: the write-or-check command line
 
 PAGE = ROOT / "docs" / "reference" / "answers.md"
 
@@ -138,18 +139,7 @@ def render_page() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when the page is stale instead of writing it")
-    options = parser.parse_args()
-    page = render_page()
-    if options.check:
-        if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page:
-            print(f"{PAGE.relative_to(ROOT)} is stale: run python3 tools/answer_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.parent.mkdir(parents=True, exist_ok=True)
-    PAGE.write_text(page, encoding="utf-8")
-    return 0
+    return reference_page.main(PAGE, render_page, "answer_reference.py", __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ python3 tools/app_settings_reference.py --check   # exit 1 when the page differs
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
+
+import reference_page  # tools/reference_page.py: the write-or-check command line
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "template" / "terraform" / "modules" / "app_settings" / "settings.json"
@@ -119,18 +120,7 @@ def render_page() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when the page is stale instead of writing it")
-    options = parser.parse_args()
-    page = render_page()
-    if options.check:
-        if not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page:
-            print(f"{PAGE.relative_to(ROOT)} is stale: run python3 tools/app_settings_reference.py", file=sys.stderr)
-            return 1
-        return 0
-    PAGE.parent.mkdir(parents=True, exist_ok=True)
-    PAGE.write_text(page, encoding="utf-8")
-    return 0
+    return reference_page.main(PAGE, render_page, "app_settings_reference.py", __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ to measure another file system.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
