@@ -45,6 +45,12 @@ def tool(name: str) -> str:
     return found
 
 
+@pytest.fixture(scope="session")
+def terraform_binary() -> str:
+    """The real terraform (a prerequisite of the suite): a test that needs it fails, never skips, without it."""
+    return tool("terraform")
+
+
 def checkov(directory: Path, *, timeout: int) -> list[dict]:
     """checkov 3, offline, over every Terraform file below `directory`: its JSON reports (one per framework run)."""
     command = [tool("checkov"), "-d", str(directory), "--framework", "terraform", "--skip-download", "--compact"]

@@ -1156,7 +1156,7 @@ def test_plan_outside_git_uses_the_workflow_event(workdir, world):
     )
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+@pytest.mark.usefixtures("terraform_binary")
 def test_created_by_is_kept_when_someone_else_applies(project, tmp_path):
     """Real Terraform, local state: the first apply records alice; bob's later apply keeps alice as created-by,
     because the main.tf block ignores changes to its input."""

@@ -44,7 +44,7 @@ TEMPLATE_TF = ROOT / "template" / "terraform"
 TEMPLATE_MODULES = TEMPLATE_TF / "modules"
 NAMES = sorted(ANSWER_SETS)
 TERRAFORM = shutil.which("terraform")
-needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform binary on PATH")
+needs_terraform = pytest.mark.usefixtures("terraform_binary")  # fails, never skips, without terraform
 
 # Modules owned by the root module's author; app_settings is a helper every project has (it creates nothing,
 # so it is not one of nimbus.module_list's services).

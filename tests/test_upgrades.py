@@ -248,7 +248,7 @@ def project_env(project: Path, branch: str) -> dict:
     return json.loads(result.stdout)
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="no terraform binary on PATH")
+@pytest.mark.usefixtures("terraform_binary")
 def test_a_0_2_0_project_keeps_every_name_and_state_key_on_update(release_history, tmp_path):
     """Projects rendered by 0.2.0 (or 0.1.0: same names, same code path, no naming_scheme recorded) get naming
     scheme 1 recorded on update: no resource is renamed, no state key moves (Terraform itself computes the names
