@@ -8,7 +8,7 @@ import sys
 from .naming import Failed, Refused, check_environment, environment_from_branch, is_protected
 from .tools import checked, github_output_path, json_of, last_line, run, subscription_id, write_github_output
 from .state import STATE_RETENTION_DAYS, blob_args, check_owner, describe
-from .terraform import DeployerAccess, absolute, ensure_initialised, init, plan_json, provenance_args, terraform, terraform_env, variable_args
+from .terraform import absolute, ensure_initialised, init, plan_json, provenance_args, run_with_access, terraform, terraform_env, variable_args
 
 
 def cmd_env(args, config) -> int:
@@ -45,9 +45,7 @@ def cmd_plan(args, config) -> int:
         # Read-only plans (pull requests, drift) never take the state lock that applies need.
         command.append("-lock=false")
     command += variable_args(environment) + provenance_args(config)
-    env = terraform_env(subscription)
-    with DeployerAccess(env):
-        return run(command, env=env).returncode
+    return run_with_access(command, subscription)
 
 
 def cmd_apply(args, config) -> int:
@@ -64,9 +62,7 @@ def cmd_apply(args, config) -> int:
     check_owner(config, subscription)
     ensure_initialised(environment, config, subscription)
     # A saved plan carries its own variables: Terraform refuses -var/-var-file here.
-    env = terraform_env(subscription)
-    with DeployerAccess(env):
-        return run(terraform("apply", "-input=false", absolute(args.plan_file)), env=env).returncode
+    return run_with_access(terraform("apply", "-input=false", absolute(args.plan_file)), subscription)
 
 
 def refuse_protected(environment: str, config: dict, forced: bool, action: str) -> None:
@@ -87,9 +83,7 @@ def cmd_destroy(args, config) -> int:
     # Without --yes Terraform asks for confirmation, so input stays on.
     command = terraform("destroy", "-input=false", "-auto-approve") if args.yes else terraform("destroy")
     command += variable_args(environment)
-    env = terraform_env(subscription)
-    with DeployerAccess(env):
-        return run(command, env=env).returncode
+    return run_with_access(command, subscription)
 
 
 def cmd_outputs(args, config) -> int:

@@ -136,6 +136,21 @@ def vault_ip_rules(vault: str, group: str) -> set[str]:
     return {str(rule.get("value", "")).removesuffix("/32") for rule in rules}
 
 
+def vault_rule(action: str, vault: tuple[str, str], address: str, what: str) -> None:
+    """`az keyvault network-rule add|remove` of one address on the vault (name, resource group)."""
+    checked(
+        argv(
+            "az keyvault network-rule {action} --name {vault} --resource-group {group} --ip-address {address} "
+            "--output none",
+            action=action,
+            vault=vault[0],
+            group=vault[1],
+            address=address,
+        ),
+        what,
+    )
+
+
 class DeployerAccess:
     """Temporary access of this machine to the environment's Key Vault (network = vnet), for one Terraform run.
 
@@ -165,16 +180,7 @@ class DeployerAccess:
             for address in self.addresses:
                 if address in self.before:
                     continue
-                checked(
-                    argv(
-                        "az keyvault network-rule add --name {vault} --resource-group {group} --ip-address {address} "
-                        "--output none",
-                        vault=vault[0],
-                        group=vault[1],
-                        address=address,
-                    ),
-                    f"admitting {address} to Key Vault {vault[0]}",
-                )
+                vault_rule("add", vault, address, f"admitting {address} to Key Vault {vault[0]}")
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
@@ -186,16 +192,7 @@ class DeployerAccess:
                 present = vault_ip_rules(*vault)
                 for address in self.addresses:
                     if address in present and address not in self.before:
-                        checked(
-                            argv(
-                                "az keyvault network-rule remove --name {vault} --resource-group {group} "
-                                "--ip-address {address} --output none",
-                                vault=vault[0],
-                                group=vault[1],
-                                address=address,
-                            ),
-                            f"removing {address} from Key Vault {vault[0]}",
-                        )
+                        vault_rule("remove", vault, address, f"removing {address} from Key Vault {vault[0]}")
         except Failed as failure:
             message = f"{failure}: remove it from the vault's firewall by hand (az keyvault network-rule remove)"
             if kind is None:
@@ -275,3 +272,10 @@ def plan_json(plan_file: str, subscription: str | None) -> dict:
     if result.returncode != 0:
         raise Failed(f"terraform show -json {plan_file} failed: {last_line(result.stderr)}")
     return json_of(result, "terraform show -json")
+
+
+def run_with_access(command: list[str], subscription: str) -> int:
+    """Run a Terraform command that reads or writes the environment, its deployer admitted for exactly this run."""
+    env = terraform_env(subscription)
+    with DeployerAccess(env):
+        return run(command, env=env).returncode
