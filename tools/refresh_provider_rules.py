@@ -106,6 +106,14 @@ def strip_comments(text: str) -> str:
     return "".join(out)
 
 
+def string_end(text: str, start: int) -> int:
+    """Index of the quote closing the Go string or rune literal opened at `start` (raw strings have no escapes)."""
+    quote, i = text[start], start + 1
+    while i < len(text) and text[i] != quote:
+        i += 2 if (text[i] == "\\" and quote != "`") else 1
+    return i
+
+
 def closing(text: str, start: int) -> int:
     """Index of the bracket closing the one at `start` (strings skipped)."""
     pairs = {"{": "}", "(": ")", "[": "]"}
@@ -113,10 +121,7 @@ def closing(text: str, start: int) -> int:
     while i < len(text):
         c = text[i]
         if c in "\"'`":
-            j = i + 1
-            while j < len(text) and text[j] != c:
-                j += 2 if (text[j] == "\\" and c != "`") else 1
-            i = j
+            i = string_end(text, i)
         elif c in pairs:
             stack.append(pairs[c])
         elif stack and c == stack[-1]:
@@ -132,10 +137,7 @@ def split_top(text: str, sep: str = ",") -> list[str]:
     while i < len(text):
         c = text[i]
         if c in "\"'`":
-            j = i + 1
-            while j < len(text) and text[j] != c:
-                j += 2 if (text[j] == "\\" and c != "`") else 1
-            i = j
+            i = string_end(text, i)
         elif c in "{([":
             depth += 1
         elif c in "})]":

@@ -306,34 +306,30 @@ class RuleChecker:
                     return items
         return None
 
+    @staticmethod
+    def _nested(block: Block, prefix: str):
+        """(path, index, body) of each nested block the provider's schema sees: a `dynamic` block stands for its
+        `content` under the dynamic's label; meta-blocks (lifecycle, connection, provisioner) are not schema."""
+        for index, inner in enumerate(block.blocks):
+            if inner.type in ("lifecycle", "connection", "provisioner"):
+                continue
+            if inner.type == "dynamic" and inner.labels:
+                for content in (b for b in inner.blocks if b.type == "content"):
+                    yield prefix + inner.labels[0], index, content
+            else:
+                yield prefix + inner.type, index, inner
+
     def _walk(self, block: Block, prefix: str, visit, instance: tuple = ()) -> None:
         """Visit (path, attr, instance) for every argument; instance identifies the nested block it sits in."""
         for name, attr in block.attrs.items():
             visit(prefix + name, attr, instance)
-        for index, inner in enumerate(block.blocks):
-            if inner.type in ("lifecycle", "connection", "provisioner"):
-                continue
-            if inner.type == "dynamic" and inner.labels:
-                for content in (b for b in inner.blocks if b.type == "content"):
-                    path = prefix + inner.labels[0]
-                    self._walk(content, path + ".", visit, (*instance, (path, index)))
-            else:
-                path = prefix + inner.type
-                self._walk(inner, path + ".", visit, (*instance, (path, index)))
+        for path, index, inner in self._nested(block, prefix):
+            self._walk(inner, path + ".", visit, (*instance, (path, index)))
 
     def _record_blocks(self, block: Block, prefix: str, instance: tuple, out: dict) -> None:
-        for index, inner in enumerate(block.blocks):
-            if inner.type in ("lifecycle", "connection", "provisioner"):
-                continue
-            if inner.type == "dynamic" and inner.labels:
-                for content in (b for b in inner.blocks if b.type == "content"):
-                    path = prefix + inner.labels[0]
-                    out[(*instance, (path, index))] = content
-                    self._record_blocks(content, path + ".", (*instance, (path, index)), out)
-            else:
-                path = prefix + inner.type
-                out[(*instance, (path, index))] = inner
-                self._record_blocks(inner, path + ".", (*instance, (path, index)), out)
+        for path, index, inner in self._nested(block, prefix):
+            out[(*instance, (path, index))] = inner
+            self._record_blocks(inner, path + ".", (*instance, (path, index)), out)
 
     def _check_env(self, rel, block, rules, variables, where, env, attrs, blocks, reported) -> None:
         values: dict = {}  # instance -> {path: (presence, attr, leaves)}
