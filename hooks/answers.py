@@ -390,7 +390,9 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         ],
         # app_settings input => the rendered module whose `app_settings` output fills it (one database at most)
         "app_settings_inputs": {
-            spec["app_settings"]: name for name, spec in catalogue().items() if name in chosen and spec.get("app_settings")
+            spec["app_settings"]: name
+            for name, spec in catalogue().items()
+            if name in chosen and spec.get("app_settings")
         },
         "resource_providers": resource_providers(answers, chosen),
         # root variables gitops.py gives values (nimbus.json): the provenance tags always, this machine's address

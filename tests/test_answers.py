@@ -310,6 +310,7 @@ def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
         "private_dns_zone": "privatelink.servicebus.windows.net",
         "resource_providers": ["Microsoft.ServiceBus"],
         "lost_when_removed": "every queued message",
+        "app_settings": "service_bus",
     }
     monkeypatch.setattr(nimbus_answers, "services", lambda: catalogue)
     monkeypatch.setattr(destroy_guard, "module_resources", lambda module: ())
@@ -319,6 +320,7 @@ def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
     assert derived["modules"]["service_bus"] and "service_bus" in derived["module_list"]
     assert "service_bus" in derived["data_modules"] and "service_bus" in derived["private_endpoint_modules"]
     assert derived["catalogue"]["service_bus"]["private_dns_zone"] == "privatelink.servicebus.windows.net"
+    assert derived["app_settings_inputs"]["service_bus"] == "service_bus"  # main.tf's app_settings loop
     assert "Microsoft.ServiceBus" in derived["resource_providers"]
     assert 'service_bus[("Service Bus namespace")]' in derived["diagram"]
     assert "network -. private endpoint .- service_bus" in derived["diagram"]

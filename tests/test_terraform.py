@@ -37,6 +37,7 @@ from conftest import (
     declared_checkov_skips,
     module_section,
 )
+from test_terraform_data_modules import COMMON_VARIABLES
 from tfcheck import check_terraform_dir, load_schema
 from tfcheck.rules import check_rules
 
@@ -705,6 +706,33 @@ def test_network_mode_is_applied_to_every_service(rendered, name):
         assert unwrap(calls["key_vault"]["allowed_ip_ranges"]) == "var.deployer_ip_ranges"
     if "functions" in calls:
         assert unwrap(network["app_subnet_service_endpoints"]) == ["Microsoft.Storage"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_root_passes_each_service_exactly_the_interface_inputs_it_declares(rendered, name):
+    """A data module declares only the interface inputs it uses (tests/test_terraform_data_modules.py); the root,
+    from the catalogue, passes it exactly those (private_endpoint with network = vnet), and gives modules/app_settings
+    each service's object as `<input> = module.<service>.app_settings`, the input the catalogue names."""
+    project = rendered(name)
+    calls = root_module_calls(project)
+    vnet = ANSWER_SETS[name]["network"] == "vnet"
+    expected_settings = {}
+    for module in SERVICE_MODULES & set(calls):
+        declared = set(module_variables(project / "terraform" / "modules" / module))
+        passed = set(calls[module]) - {"source"}
+        assert passed <= declared, f"{module}: the root passes {sorted(passed - declared)}, which it does not take"
+        interface = declared & set(COMMON_VARIABLES) - (set() if vnet else {"private_endpoint"})
+        assert interface <= passed, f"{module}: the root leaves out {sorted(interface - passed)}"
+        if nimbus_answers.catalogue()[module].get("app_settings"):
+            expected_settings[nimbus_answers.catalogue()[module]["app_settings"]] = f"module.{module}.app_settings"
+    service_inputs = set(module_variables(project / "terraform" / "modules" / "app_settings")) - {
+        "runtime",
+        "identity_client_id",
+        "user_settings",
+        "user_secret_settings",
+    }
+    given = {key: unwrap(value) for key, value in calls["app_settings"].items() if key in service_inputs}
+    assert given == expected_settings
 
 
 @pytest.mark.parametrize("name", NAMES)
