@@ -22,7 +22,7 @@ def _import_own(*names: str) -> list:
     hooks/extensions.py; a plain `import answers` would hand the new version the old version's module (and its
     data files) from sys.modules. Each load imports fresh copies, then puts sys.modules back as it was.
     """
-    shared = ("answers", "destroy_guard", "migrations", "post_copy")
+    shared = ("answers", "destroy_guard", "post_copy")
     saved = {name: sys.modules.pop(name) for name in shared if name in sys.modules}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
