@@ -826,15 +826,7 @@ module "app_settings_%(key)s" {
 
   runtime            = "%(runtime)s"
   identity_client_id = "11111111-1111-1111-1111-111111111111"
-  database = {
-    engine        = "postgresql"
-    host          = "db.example"
-    port          = 5432
-    database_name = "app"
-    username      = "appadmin"
-    password      = var.password
-    jdbc_url      = "jdbc:postgresql://db.example:5432/app?sslmode=require"
-  }
+  database           = module.database.app_settings
   redis = {
     host       = "cache.example"
     port       = 10000
@@ -888,6 +880,36 @@ variable "password" {
   sensitive = true
   default   = "p@ss:w/rd"
 }
+
+# Stands in for a database module, passed the way the root passes one (database = module.<engine>.app_settings).
+module "database" {
+  source = "./database"
+
+  password = var.password
+}
+"""
+
+# A data module's app_settings output: a sensitive output whose password only is secret. The plain settings made
+# from it must stay plain (the fixture fails on a sensitive app_settings output, and the plan on a root output
+# that refers to a sensitive value).
+FAKE_DATABASE = """
+variable "password" {
+  type      = string
+  sensitive = true
+}
+
+output "app_settings" {
+  value = {
+    engine        = "postgresql"
+    host          = "db.example"
+    port          = 5432
+    database_name = "app"
+    username      = "appadmin"
+    password      = var.password
+    jdbc_url      = "jdbc:postgresql://db.example:5432/app?sslmode=require"
+  }
+  sensitive = true
+}
 """
 
 FAKE_VAULT = """
@@ -919,6 +941,8 @@ def app_settings_plan(tmp_path_factory) -> dict:
     shutil.copytree(TEMPLATE_MODULES / "app_settings", work / "app_settings")
     (work / "vault").mkdir()
     (work / "vault" / "main.tf").write_text(FAKE_VAULT)
+    (work / "database").mkdir()
+    (work / "database" / "main.tf").write_text(FAKE_DATABASE)
     cases = [APP_SETTINGS_PASSWORD]
     for runtime, vault, redis_auth in CASES:
         key = f"{runtime}_{vault}_{redis_auth}"
