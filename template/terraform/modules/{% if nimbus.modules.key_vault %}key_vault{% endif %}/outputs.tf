@@ -13,14 +13,9 @@ output "vault_uri" {
   value       = azurerm_key_vault.this.vault_uri
 }
 
-output "secret_uris" {
-  description = "Secret name => versionless secret URI, for Key Vault references (@Microsoft.KeyVault(SecretUri=...)) that always resolve the latest version."
-  value       = local.secret_uris
-}
-
 output "app_settings" {
-  description = "The object modules/app_settings takes as input `key_vault`: the URIs of the secrets it stores (var.secrets), for Key Vault references."
+  description = "The object modules/app_settings takes as input `key_vault`: secret_uris (secret name => versionless URI of each secret it stores from var.secrets, for Key Vault references @Microsoft.KeyVault(SecretUri=...) that always resolve the latest version)."
   value = {
-    secret_uris = local.secret_uris
+    secret_uris = { for secret_name in local.secret_names : secret_name => azurerm_key_vault_secret.this[secret_name].versionless_id }
   }
 }

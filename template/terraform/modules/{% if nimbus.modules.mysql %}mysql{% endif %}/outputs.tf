@@ -3,39 +3,8 @@ output "id" {
   value       = azurerm_mysql_flexible_server.this.id
 }
 
-output "host" {
-  description = "Fully qualified host name of the server (resolves to the private endpoint inside the virtual network in private mode)."
-  value       = azurerm_mysql_flexible_server.this.fqdn
-}
-
-output "port" {
-  description = "TCP port of the server."
-  value       = 3306
-}
-
-output "database_name" {
-  description = "Name of the app's database."
-  value       = azurerm_mysql_flexible_database.app.name
-}
-
-output "username" {
-  description = "Login the app connects with."
-  value       = azurerm_mysql_flexible_server.this.administrator_login
-}
-
-output "password" {
-  description = "Password of username."
-  value       = random_password.administrator.result
-  sensitive   = true
-}
-
-output "jdbc_url" {
-  description = "JDBC URL (MySQL Connector/J) of the app's database, TLS required (sslMode=REQUIRED); credentials are passed separately."
-  value       = local.jdbc_url
-}
-
 output "app_settings" {
-  description = "The object modules/app_settings takes as input `database` (engine is this module's name); only its password is a secret."
+  description = "How the app reaches its database, the object modules/app_settings takes as input `database`: engine (\"mysql\"), host (fully qualified; resolves to the private endpoint inside the virtual network in private mode), port (3306), database_name (the app's database), username (the administrator login), password (generated; the only secret: it stays sensitive for the caller), jdbc_url (MySQL Connector/J, TLS required: sslMode=REQUIRED; credentials are passed separately)."
   value = {
     engine        = "mysql"
     host          = azurerm_mysql_flexible_server.this.fqdn
@@ -43,7 +12,7 @@ output "app_settings" {
     database_name = azurerm_mysql_flexible_database.app.name
     username      = azurerm_mysql_flexible_server.this.administrator_login
     password      = random_password.administrator.result
-    jdbc_url      = local.jdbc_url
+    jdbc_url      = "jdbc:mysql://${azurerm_mysql_flexible_server.this.fqdn}:3306/${azurerm_mysql_flexible_database.app.name}?sslMode=REQUIRED"
   }
   sensitive = true
 }

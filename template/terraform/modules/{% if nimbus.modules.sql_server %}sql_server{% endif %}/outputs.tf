@@ -8,39 +8,8 @@ output "database_id" {
   value       = azurerm_mssql_database.app.id
 }
 
-output "host" {
-  description = "Fully qualified host name of the server (resolves to the private endpoint inside the virtual network in private mode)."
-  value       = azurerm_mssql_server.this.fully_qualified_domain_name
-}
-
-output "port" {
-  description = "TCP port of the server."
-  value       = 1433
-}
-
-output "database_name" {
-  description = "Name of the app's database."
-  value       = azurerm_mssql_database.app.name
-}
-
-output "username" {
-  description = "SQL login the app connects with."
-  value       = azurerm_mssql_server.this.administrator_login
-}
-
-output "password" {
-  description = "Password of username."
-  value       = random_password.administrator.result
-  sensitive   = true
-}
-
-output "jdbc_url" {
-  description = "JDBC URL (Microsoft JDBC driver) of the app's database, encrypted with server certificate validation; credentials are passed separately."
-  value       = local.jdbc_url
-}
-
 output "app_settings" {
-  description = "The object modules/app_settings takes as input `database` (engine is this module's name); only its password is a secret."
+  description = "How the app reaches its database, the object modules/app_settings takes as input `database`: engine (\"sql_server\"), host (fully qualified; resolves to the private endpoint inside the virtual network in private mode), port (1433), database_name (the app's database), username (the SQL administrator login), password (generated; the only secret: it stays sensitive for the caller), jdbc_url (Microsoft JDBC driver, encrypted with server certificate validation; credentials are passed separately)."
   value = {
     engine        = "sql_server"
     host          = azurerm_mssql_server.this.fully_qualified_domain_name
@@ -48,7 +17,7 @@ output "app_settings" {
     database_name = azurerm_mssql_database.app.name
     username      = azurerm_mssql_server.this.administrator_login
     password      = random_password.administrator.result
-    jdbc_url      = local.jdbc_url
+    jdbc_url      = "jdbc:sqlserver://${azurerm_mssql_server.this.fully_qualified_domain_name}:1433;database=${azurerm_mssql_database.app.name};encrypt=true;trustServerCertificate=false;hostNameInCertificate=*.database.windows.net;loginTimeout=30;"
   }
   sensitive = true
 }
