@@ -874,7 +874,8 @@ module "app_settings_%(key)s" {
   user_secret_settings = { "STRIPE_API_KEY" = var.password }
 }
 
-# Stands in for modules/key_vault: stores the secrets and hands their URIs back, like the root module does
+# Stands in for modules/key_vault: stores the secrets and hands their URIs back (its app_settings output), like the
+# root module does
 # (a dependency cycle would fail the plan).
 module "vault_%(key)s" {
   source = "./vault"
@@ -946,8 +947,10 @@ variable "secrets" {
   sensitive = true
 }
 
-output "secret_uris" {
-  value = { for name in nonsensitive(toset(keys(var.secrets))) : name => "https://vault.example/secrets/${name}" }
+output "app_settings" {
+  value = {
+    secret_uris = { for name in nonsensitive(toset(keys(var.secrets))) : name => "https://vault.example/secrets/${name}" }
+  }
 }
 """
 
@@ -981,7 +984,7 @@ def app_settings_plan(tmp_path_factory) -> dict:
                 "runtime": runtime,
                 "redis_auth": redis_auth,
                 "access_key": "var.password" if redis_auth == "access_key" else "null",
-                "key_vault": f"{{ secret_uris = module.vault_{key}.secret_uris }}" if vault == "vault" else "null",
+                "key_vault": f"module.vault_{key}.app_settings" if vault == "vault" else "null",
             }
         )
     (work / "main.tf").write_text("\n".join(cases))

@@ -63,25 +63,27 @@ COMMON_VARIABLES = {
     "log_analytics_workspace_id": "string",
 }
 APP_SETTINGS_VARIABLES = MODULES_DIR / "app_settings" / "variables.tf"
+# Outputs besides app_settings (which the catalogue's `app_settings` entry requires): the main resource's id and
+# what a team composing the modules needs; the root reads key_vault's id and name and the databases' id.
 REQUIRED_OUTPUTS = {
-    "postgresql": {"id", "host", "port", "database_name", "username", "password", "jdbc_url"},
-    "mysql": {"id", "host", "port", "database_name", "username", "password", "jdbc_url"},
-    "sql_server": {"id", "host", "port", "database_name", "username", "password", "jdbc_url"},
-    "application_insights": {"id", "connection_string"},
-    "key_vault": {"id", "vault_uri", "secret_uris"},
-    "redis": {"id", "host", "port", "username", "access_key", "auth_mode"},
-    "storage_blob": {"id", "blob_endpoint", "container_name", "account_name"},
-    "cosmosdb_mongodb": {"id", "connection_string", "database_name"},
+    "postgresql": {"id"},
+    "mysql": {"id"},
+    "sql_server": {"id", "database_id"},
+    "application_insights": {"id", "local_authentication_enabled"},
+    "key_vault": {"id", "name", "vault_uri"},
+    "redis": {"id"},
+    "storage_blob": {"id", "account_name", "container_id"},
+    "cosmosdb_mongodb": {"id"},
 }
 SENSITIVE_OUTPUTS = {
-    "postgresql": {"password", "app_settings"},
-    "mysql": {"password", "app_settings"},
-    "sql_server": {"password", "app_settings"},
-    "application_insights": {"connection_string", "app_settings"},
+    "postgresql": {"app_settings"},
+    "mysql": {"app_settings"},
+    "sql_server": {"app_settings"},
+    "application_insights": {"app_settings"},
     "key_vault": set(),
-    "redis": {"access_key", "app_settings"},
+    "redis": {"app_settings"},
     "storage_blob": set(),
-    "cosmosdb_mongodb": {"connection_string", "app_settings"},
+    "cosmosdb_mongodb": {"app_settings"},
 }
 EXTRA_VARIABLES = {"key_vault": {"secrets", "allowed_ip_ranges"}}
 
@@ -456,6 +458,8 @@ def test_interface_agreed_with_the_root_module(module):
     required = {name for name, body in variables.items() if "default" not in body}
     assert required == interface_of(module) - {"private_endpoint", "tags"}
     assert REQUIRED_OUTPUTS[module] <= set(named_blocks(module, "output"))
+    if nimbus_answers.catalogue()[module].get("app_settings"):
+        assert "app_settings" in named_blocks(module, "output")
 
 
 @pytest.mark.parametrize("module", DATA_MODULES)
@@ -478,8 +482,8 @@ def app_settings_input(key: str) -> tuple[list[str], str]:
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_app_settings_output_is_the_object_the_app_settings_module_takes(module):
     """The root passes `<input> = module.<module>.app_settings`: the output carries exactly the input's attributes,
-    a database names its engine (this module, which app_settings accepts), and an attribute the module also exports
-    on its own is the same value, so the settings and the documented outputs never disagree."""
+    each taken from this module's own resources (or a literal), a database names its engine (this module, which
+    app_settings accepts), and the description documents every attribute: it is the module's contract."""
     key = nimbus_answers.catalogue()[module].get("app_settings")
     outputs = named_blocks(module, "output")
     if not key:
@@ -488,12 +492,27 @@ def test_app_settings_output_is_the_object_the_app_settings_module_takes(module)
     value = outputs["app_settings"]["value"]
     attributes, condition = app_settings_input(key)
     assert sorted(value) == sorted(attributes), f"{module}: app_settings does not match input {key}"
-    assert f"`{key}`" in outputs["app_settings"]["description"]
+    description = outputs["app_settings"]["description"]
+    assert f"`{key}`" in description
+    for name in attributes:
+        assert re.search(rf"\b{name} \(", description), f"{module}: the app_settings description omits {name}"
     if key == "database":
         assert value["engine"] == module and f'"{module}"' in condition
+    own = set(resources(module))
     for name, expression in value.items():
-        if name in outputs:
-            assert expression == outputs[name]["value"], f"{module}: app_settings.{name} differs from output {name}"
+        referenced = set(re.findall(r"\b((?:azurerm|random)_\w+\.\w+)", str(expression)))
+        assert referenced <= own, f"{module}: app_settings.{name} refers to {sorted(referenced - own)}"
+
+
+@pytest.mark.parametrize("module", [m for m in DATA_MODULES if nimbus_answers.catalogue()[m].get("app_settings")])
+def test_no_output_repeats_an_app_settings_attribute(module):
+    """Each connection fact is said once, in app_settings: a forker composing the module reads app_settings.<name>."""
+    outputs = named_blocks(module, "output")
+    settings = outputs["app_settings"]["value"]
+    for name, body in outputs.items():
+        if name != "app_settings":
+            assert name not in settings, f"{module}: output {name} repeats app_settings.{name}"
+            assert body["value"] not in settings.values(), f"{module}: output {name} repeats an app_settings value"
 
 
 @pytest.mark.parametrize("module", DATA_MODULES)
@@ -514,9 +533,11 @@ def test_outputs_are_described_and_secrets_are_sensitive(module):
 
 
 @pytest.mark.parametrize("module", DATABASES)
-def test_database_jdbc_url_requires_tls(module):
-    value = attr(named_blocks(module, "output")["jdbc_url"], "value")
-    value = re.sub(r"^local\.(\w+)$", lambda m: locals_of(module)[m.group(1)], value)  # through a local
+def test_database_jdbc_url_requires_tls_and_names_the_same_database(module):
+    settings = named_blocks(module, "output")["app_settings"]["value"]
+    value = settings["jdbc_url"]
+    # The URL is built from the host, port and database the other attributes give, never typed twice differently.
+    assert f"{settings['host']}:{settings['port']}" in value and settings["database_name"] in value
     expected = {
         "postgresql": ("jdbc:postgresql://", "?sslmode=require"),
         "mysql": ("jdbc:mysql://", "?sslMode=REQUIRED"),
@@ -627,8 +648,8 @@ def test_key_vault_uses_rbac_and_stores_secrets_with_expiry_and_content_type():
     # so the module grants nothing to it and never waits for a role to propagate.
     assert roles == {"Key Vault Secrets User": "var.app_principal_id"}
     assert not any(address.startswith("time_sleep.") for address in resources("key_vault"))
-    assert attr(named_blocks("key_vault", "output")["secret_uris"], "value") == "local.secret_uris"
-    assert "versionless_id" in locals_of("key_vault")["secret_uris"]
+    secret_uris = named_blocks("key_vault", "output")["app_settings"]["value"]["secret_uris"]
+    assert "in local.secret_names" in secret_uris and ".versionless_id" in secret_uris
 
 
 def test_storage_disables_shared_keys_and_exports_no_keys():
