@@ -874,9 +874,8 @@ module "app_settings_%(key)s" {
   user_secret_settings = { "STRIPE_API_KEY" = var.password }
 }
 
-# Stands in for modules/key_vault: stores the secrets and hands their URIs back (its app_settings output), like the
-# root module does
-# (a dependency cycle would fail the plan).
+# Stands in for modules/key_vault: stores the secrets and hands their URIs back as its app_settings output, passed
+# the way the root module passes it (a dependency cycle would fail the plan).
 module "vault_%(key)s" {
   source = "./vault"
 
