@@ -386,6 +386,14 @@ def moved_into_shared_modules(modules: list[str]) -> list[dict[str, str]]:
     ]
 
 
+def assignable_roles() -> dict[str, str]:
+    """Role name -> role definition id of every role a catalogue module's Terraform grants (every module, not only
+    a project's: the condition `gitops.py setup` puts on the CI identity then still holds when a service is added)."""
+    ids = services()["role_definition_ids"]
+    granted = {role for spec in catalogue().values() for role in spec.get("roles", [])}
+    return {role: ids[role] for role in sorted(granted)}
+
+
 def derive(answers: dict[str, Any]) -> dict[str, Any]:
     """Everything the templates need beyond the raw answers, computed once."""
     runtime = runtimes()[answers["runtime"]]
@@ -405,6 +413,7 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "database_modules": [name for name, spec in catalogue().items() if spec.get("app_settings") == "database"],
         "resource_providers": resource_providers(answers, chosen),
         "moved": moved_into_shared_modules(chosen),
+        "assignable_roles": assignable_roles(),
         # root variables gitops.py gives values (nimbus.json): the provenance tags always, this machine's address
         # when a Key Vault sits behind its firewall (network = vnet) and must admit the deployer
         "root_variables": [
