@@ -724,16 +724,20 @@ def builtin_module(files: dict[str, str], keep: set[str] | None = None) -> tuple
     return "\n".join(lines), addresses
 
 
+def run_terraform(terraform: str, folder: Path, *args: str) -> str:
+    """One terraform command in `folder`, offline (no CLI configuration, no version check): its stdout."""
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
+           "PATH": str(Path(terraform).parent)}  # fmt: skip
+    result = subprocess.run([terraform, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def terraform_plan(terraform: str, folder: Path) -> list[dict]:
-    """`terraform init` + `terraform plan` (offline: builtin provider only, local backend): the resource changes."""
-    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(terraform).parent)}
-    for command in (["init"], ["plan", "-out=tfplan"]):
-        result = subprocess.run([terraform, *command, "-input=false", "-no-color"], cwd=folder, env=env,
-                                capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-        assert result.returncode == 0, result.stderr
-    shown = subprocess.run([terraform, "show", "-json", "tfplan"], cwd=folder, env=env,
-                           capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-    return json.loads(shown.stdout).get("resource_changes", [])
+    """`terraform init` + `terraform plan` (builtin provider only, local backend): the resource changes."""
+    run_terraform(terraform, folder, "init", "-input=false", "-no-color")
+    run_terraform(terraform, folder, "plan", "-input=false", "-no-color", "-out=tfplan")
+    return json.loads(run_terraform(terraform, folder, "show", "-json", "tfplan")).get("resource_changes", [])
 
 
 @needs_terraform
@@ -759,10 +763,7 @@ def test_terraform_moves_a_released_state_by_the_rendered_root_moved_blocks(rend
         (work / "modules" / label / "main.tf").write_text(text)
     (work / "main.tf").write_text(root)
     terraform_plan(terraform_binary, work)
-    result = subprocess.run([terraform_binary, "apply", "-input=false", "-no-color", "tfplan"], cwd=work,
-                            env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": str(Path(terraform_binary).parent)},
-                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    run_terraform(terraform_binary, work, "apply", "-input=false", "-no-color", "tfplan")
 
     for folder in sorted(path for path in modules.iterdir() if path.is_dir()):  # this version's shape
         files = {path.name: path.read_text(encoding="utf-8") for path in tf_files(folder)}
