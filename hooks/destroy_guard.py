@@ -14,7 +14,7 @@ Where it runs (see docs/upgrading.md#removing-a-service):
   lists what would go (both Jinja globals, registered by hooks/extensions.py);
 - render phase: `check(context)`, called by the `nimbus` context hook for every render, refuses or announces.
   The first render of the render phase comes before copier writes any file, so a refusal leaves the project
-  untouched (a pending migration's changes to the answers file are rolled back, see hooks/migrations.py).
+  untouched.
 
 The previous answers are the answers file in the destination (`_copier_conf.dst_path`), or another nimbus
 answers file there (`copier copy --overwrite --answers-file other.yml` must not skip the comparison). Copier's own
@@ -34,7 +34,6 @@ import yaml
 
 # Siblings are plain imports: hooks/extensions.py (`_import_own`) loads this module with hooks/ on sys.path.
 import answers as nimbus_answers
-import migrations
 
 MODULES_DIR = Path(__file__).resolve().parent.parent / "template" / "terraform" / "modules"
 RESOURCE = re.compile(r'^\s*resource\s+"([A-Za-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
@@ -311,5 +310,4 @@ def check(context: Any, given: dict[str, Any] | None = None) -> None:
         return
     from copier.errors import UserMessageError
 
-    migrations.rollback(Path(str(conf["dst_path"])))
     raise UserMessageError(refusal(found, project))

@@ -7,6 +7,7 @@ lives in hooks/answers.py so that the post-copy task and the tests use exactly t
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ def _import_own(*names: str) -> list:
     hooks/extensions.py; a plain `import answers` would hand the new version the old version's module (and its
     data files) from sys.modules. Each load imports fresh copies, then puts sys.modules back as it was.
     """
-    shared = ("answers", "destroy_guard", "migrations", "post_copy")
+    shared = ("answers", "destroy_guard", "post_copy")
     saved = {name: sys.modules.pop(name) for name in shared if name in sys.modules}
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
@@ -53,6 +54,27 @@ def compile_once(environment) -> None:
         return compiled[key]
 
     environment.compile = compile
+
+
+# The prefixes of copier's scratch copies (temporary directories) during `copier update`, and the environment
+# variable that notes the directory copier was started in for a load inside one.
+SCRATCH_COPIES = ("copier._main.old_copy.", "copier._main.new_copy.")
+LAUNCH_DIR_NOTE = "NIMBUS_LAUNCH_DIR"
+
+
+def launch_dir() -> Path:
+    """The directory copier was started in, against which a relative destination ("." of `copier update`) resolves.
+
+    Copier builds a worker's Jinja environment, and so this extension, when the worker first renders. The update's
+    own worker may first render its `_skip_if_exists` patterns inside a scratch copy (the working directory while
+    copier diffs the old and new renders): a load there takes the directory noted by the load before it (the old
+    version's render, always made first, from where copier was started); any other load notes its own.
+    """
+    here = Path.cwd()
+    if any(part.startswith(SCRATCH_COPIES) for part in here.parts) and os.environ.get(LAUNCH_DIR_NOTE):
+        return Path(os.environ[LAUNCH_DIR_NOTE])
+    os.environ[LAUNCH_DIR_NOTE] = str(here)
+    return here
 
 
 def keep_theirs_for(launch_dir: Path):
@@ -136,6 +158,7 @@ class NimbusExtension(ContextHook):
     def __init__(self, environment):
         super().__init__(environment)
         compile_once(environment)  # keeps rendering the fullest project cheap (tools/benchmark_render.py)
+        started_in = launch_dir()
         environment.filters.update(
             {
                 "nimbus_check_project_name": answers.check_project_name,
@@ -148,15 +171,15 @@ class NimbusExtension(ContextHook):
                 "nimbus_check_naming_scheme": lambda given: answers.check_naming_scheme(
                     given.get("naming_scheme"), given.get("project_name")
                 ),
-                "nimbus_check_adoption": check_adoption_for(Path.cwd()),
+                "nimbus_check_adoption": check_adoption_for(started_in),
             }
         )
         environment.globals.update(
             nimbus_regions=answers.regions(),
             nimbus_java_runtimes=answers.java_runtimes(),
-            nimbus_keep_theirs=keep_theirs_for(Path.cwd()),
+            nimbus_keep_theirs=keep_theirs_for(started_in),
             nimbus_uses=action_uses,
-            nimbus_theirs_elsewhere=theirs_elsewhere_for(Path.cwd()),
+            nimbus_theirs_elsewhere=theirs_elsewhere_for(started_in),
             # allow_destroy's `when` and `help`: does this update destroy anything, and what
             nimbus_destroy_pending=pass_context(destroy_guard.pending),
             nimbus_destroy_summary=pass_context(destroy_guard.pending_summary),

@@ -1,12 +1,14 @@
-"""Upgrades and changed minds: `copier update` keeps the team's edits, migrations move what a plain update would
-get wrong, removing a service needs a confirmation, and nimbus can be adopted into an existing repository.
+"""Upgrades and changed minds: `copier update` keeps the team's edits, a release's `_migrations` step carries
+over what a plain update would lose, removing a service needs a confirmation, and nimbus can be adopted into an
+existing repository.
 
-The template history used here (tests/upgrade_support.py) is built from the working tree:
-- 1.0.0: older template, old layout (module `monitoring`, workspace `workspace`, answer `branch_prefix`);
-- 1.1.0: older template, current layout, and the migration from 1.0.0's layout registered;
-- 2.0.0: the working tree, with that migration registered.
-"older template" = log_analytics/variables.tf without its last variable and with its first numeric default one
-higher, and no terraform/moved.tf: the changes an update from 1.x must bring.
+The template histories used here (tests/upgrade_support.py) are built from the working tree:
+- history: 1.1.0, the older template; 2.0.0, the working tree. "older template" = log_analytics/variables.tf
+  without its last variable and with its first numeric default one higher, and no terraform/moved.tf: the
+  changes an update from 1.1.0 must bring;
+- migration_history: 0.2.1, the working tree; 0.3.0 and 0.3.1, the working tree with the answer
+  env_branch_prefix renamed branch_prefix and the `_migrations` step docs/upgrading.md documents;
+- release_history: every released version rebuilt from git history, then the working tree.
 """
 
 from __future__ import annotations
@@ -33,12 +35,10 @@ from upgrade_support import (
     files_with_conflicts,
     init_project,
     last_variable_name,
-    old_answer_name,
-    old_module_layout,
     older_template,
     recorded,
-    register_migration,
     rejects,
+    renamed_answer_with_migration,
     releases,
     require_commit,
     set_first_numeric_default,
@@ -46,22 +46,9 @@ from upgrade_support import (
 )
 
 import destroy_guard  # hooks/ is on sys.path (tests/conftest.py)
-import migrations
 
 COPIER = str(Path(sys.executable).parent / "copier")
 MODULES = Path("terraform") / "modules"
-LAYOUT_MIGRATION = {
-    "version": "1.1.0",
-    "description": "module monitoring renamed log_analytics, its workspace renamed this; answer branch_prefix renamed env_branch_prefix",
-    "rename_answers": {"branch_prefix": "env_branch_prefix"},
-    "move": [{"from": "terraform/modules/monitoring", "to": "terraform/modules/log_analytics"}],
-    "moved": [
-        {
-            "from": "module.monitoring.azurerm_log_analytics_workspace.workspace",
-            "to": "module.log_analytics.azurerm_log_analytics_workspace.this",
-        }
-    ],
-}
 TEAM_README_LINE = "On-call: #shop-ops (added by the team)\n"
 TEAM_MOVED_BLOCK = "\nmoved {\n  from = azurerm_resource_group.old\n  to   = azurerm_resource_group.this\n}\n"
 
@@ -69,10 +56,18 @@ TEAM_MOVED_BLOCK = "\nmoved {\n  from = azurerm_resource_group.old\n  to   = azu
 @pytest.fixture(scope="session")
 def history(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> TemplateHistory:
     result = TemplateHistory(tmp_path_factory.mktemp("history") / "nimbus", template_repo)
-    result.add("1.0.0", None, older_template, old_module_layout, old_answer_name)
-    result.add("1.1.0", None, older_template, register_migration(**LAYOUT_MIGRATION))
-    result.add("2.0.0", None, register_migration(**LAYOUT_MIGRATION))
-    return result
+    result.add("1.1.0", None, older_template)
+    return result.add("2.0.0", None)
+
+
+@pytest.fixture(scope="session")
+def migration_history(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> TemplateHistory:
+    """0.2.1: the working tree; 0.3.0 (the version docs/upgrading.md's example step names) renames an answer and
+    carries it over with that step; 0.3.1: the same, a later version."""
+    result = TemplateHistory(tmp_path_factory.mktemp("migration") / "nimbus", template_repo)
+    result.add("0.2.1", None)
+    result.add("0.3.0", None, renamed_answer_with_migration)
+    return result.add("0.3.1", None, renamed_answer_with_migration)
 
 
 @pytest.fixture(scope="session")
@@ -332,119 +327,30 @@ def test_check_update_reads_the_tags(shop):
 
 
 # --------------------------------------------------------------------------------------------------------
-# Migrations
+# Migrations: copier's own per-version `_migrations` (docs/upgrading.md#migrations)
 # --------------------------------------------------------------------------------------------------------
 
 
-def test_migration_moves_files_renames_answers_and_writes_moved_blocks(history, fresh, tmp_path):
-    project = project_at(history, "1.0.0", tmp_path / "shop", branch_prefix="deploy/")
-    old_module = project / MODULES / "monitoring"
-    assert recorded(project)["branch_prefix"] == "deploy/" and old_module.is_dir()
-    # the team edits the module (far from the lines the template changes) and adds a file to it
-    variables = old_module / "variables.tf"
-    variables.write_text("# team: reviewed for the audit\n" + variables.read_text())
-    (old_module / "alerts.tf").write_text("# the team's alert rules\n")
-    commit_all(project, "team edits")
-
-    # refused by the destroy guard after the migration's before stage ran: the project is left as it was
-    snapshot = tree(project)
-    with pytest.raises(UserMessageError, match="module.app_service"):
-        update(project, skip_answered=True, data={"compute": "container_apps"})
-    assert tree(project) == snapshot and git("status", "--porcelain", cwd=project) == ""
-
-    update(project, skip_answered=True)  # copier update -A
-
-    new_module = project / MODULES / "log_analytics"
-    assert not old_module.exists()
-    assert rejects(project) == [] and files_with_conflicts(project) == []
-    merged = (new_module / "variables.tf").read_text()
-    expected = (fresh() / MODULES / "log_analytics" / "variables.tf").read_text()
-    assert merged == "# team: reviewed for the audit\n" + expected
-    assert (new_module / "alerts.tf").read_text() == "# the team's alert rules\n"
-    assert 'module "log_analytics"' in (project / "terraform" / "main.tf").read_text()
-    moved = (project / "terraform" / "moved.tf").read_text()
-    assert re.search(
-        r"moved \{\s*from = module\.monitoring\.azurerm_log_analytics_workspace\.workspace\s*"
-        r"to\s*= module\.log_analytics\.azurerm_log_analytics_workspace\.this\s*\}",
-        moved,
-    )
+def test_a_per_version_migration_runs_once(migration_history, tmp_path, capfd):
+    """The documented `_migrations` entry renames an answer before the new version renders, on the update that
+    crosses its version only: the team's answer carries over, and a later update does not run the step again."""
+    project = project_at(migration_history, "0.2.1", tmp_path / "shop", env_branch_prefix="deploy/")
+    capfd.readouterr()
+    update(project, skip_answered=True, vcs_ref="0.3.0")  # copier update -A
+    ran = capfd.readouterr().out
+    assert "nimbus 0.3.0 migration (before, 0.2.1 -> 0.3.0): env_branch_prefix is branch_prefix" in ran
     answers = recorded(project)
-    assert answers["_commit"] == "2.0.0"
-    assert answers["env_branch_prefix"] == "deploy/" and "branch_prefix" not in answers
-    assert "deploy/" in (project / "terraform" / "nimbus.json").read_text()
-    assert not list(Path(git("rev-parse", "--absolute-git-dir", cwd=project).strip()).glob("nimbus-migrations/*"))
+    assert answers["_commit"] == "0.3.0"
+    assert answers["branch_prefix"] == "deploy/" and "env_branch_prefix" not in answers
+    assert json.loads((project / "terraform" / "nimbus.json").read_text())["branch_prefix"] == "deploy/"
+    assert rejects(project) == [] and files_with_conflicts(project) == []
 
-    # safe to run twice: the after stage again changes nothing
-    snapshot = tree(project)
-    script = history.path / "hooks" / "migrations.py"
-    subprocess.run(
-        [sys.executable, str(script), "after", "1.0.0", "2.0.0"], cwd=project, check=True, capture_output=True
-    )
-    assert tree(project) == snapshot
+    commit_all(project, "nimbus 0.3.0")
+    update(project)  # to the newest tag, 0.3.1: past the step's version
+    assert "migration" not in capfd.readouterr().out
+    answers = recorded(project)
+    assert answers["_commit"] == "0.3.1" and answers["branch_prefix"] == "deploy/"
 
-
-def test_migration_registry_selects_by_version(tmp_path):
-    registry_file = tmp_path / "migrations.json"
-    registry_file.write_text(
-        json.dumps(
-            {
-                "migrations": [
-                    {"version": "0.3.0", "description": "c", "rename_answers": {"b": "c"}},
-                    {"version": "0.2.0", "description": "b", "rename_answers": {"a": "b"}},
-                ]
-            }
-        )
-    )
-    registry = migrations.load_registry(registry_file)
-    assert [str(m.version) for m in migrations.pending(registry, "0.1.0", "0.3.0")] == ["0.2.0", "0.3.0"]
-    assert [str(m.version) for m in migrations.pending(registry, "0.2.0", "0.3.0")] == ["0.3.0"]
-    assert migrations.pending(registry, "0.3.0", "0.3.0") == []
-    answers, _ = migrations.migrate_answers(
-        {"_commit": "0.1.0", "a": 1, "z": 2}, migrations.pending(registry, "0.1.0", "0.3.0")
-    )
-    assert list(answers.items()) == [("_commit", "0.1.0"), ("c", 1), ("z", 2)]  # chained, and in place
-    registry_file.write_text(json.dumps({"migrations": [{"version": "1.0.0", "description": "x", "rename": {}}]}))
-    with pytest.raises(ValueError, match="unknown keys"):
-        migrations.load_registry(registry_file)
-
-
-def test_migrated_answer_values_and_splits():
-    step = migrations.Migration(
-        version=Version("2.0.0"),
-        description="values",
-        answer_values={"addons": {"cache": "redis"}, "database": {"pg": "postgresql"}},
-        split_answers=[{"from": "size", "values": {"large": {"sku": "P1", "replicas": 3}}}],
-    )
-    answers, changes = migrations.migrate_answers(
-        {"addons": ["cache", "key_vault"], "database": "pg", "size": "large"}, [step]
-    )
-    assert answers == {"addons": ["redis", "key_vault"], "database": "postgresql", "sku": "P1", "replicas": 3}
-    assert len(changes) == 3
-
-
-def test_moved_blocks_only_for_rendered_modules_and_never_twice(tmp_path):
-    step = migrations.Migration(
-        version=Version("2.0.0"),
-        description="split the cache module",
-        moved=[
-            {"from": "module.cache.azurerm_managed_redis.this", "to": "module.redis.azurerm_managed_redis.this"},
-            {
-                "from": "module.db.azurerm_postgresql_flexible_server.this",
-                "to": "module.postgresql.azurerm_postgresql_flexible_server.this",
-            },
-        ],
-    )
-    chosen = migrations.moved_blocks([step], make(addons=["redis"]))
-    assert [move["to"] for _, move in chosen] == ["module.redis.azurerm_managed_redis.this"]
-    moved_tf = tmp_path / "moved.tf"
-    moved_tf.write_text("# header\n")
-    assert len(migrations.append_moved(moved_tf, chosen)) == 1
-    assert migrations.append_moved(moved_tf, chosen) == []
-    text = moved_tf.read_text()
-    assert text.count("moved {") == 1 and text.startswith("# header\n")
-    assert (
-        "  from = module.cache.azurerm_managed_redis.this\n  to   = module.redis.azurerm_managed_redis.this\n" in text
-    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -627,8 +533,6 @@ def test_releases_and_changelog_agree():
             )
             if tag.returncode == 0:  # tags are optional in a clone, but a present tag must agree
                 assert tag.stdout.strip() == commit, f"tag {version} is not the commit releases.json records"
-    for migration in migrations.load_registry():
-        assert f"## {migration.version}" in changelog, f"migration {migration.version} has no CHANGELOG section"
 
 
 def test_a_release_commit_missing_from_the_clone_fails_loudly():

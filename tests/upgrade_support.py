@@ -4,8 +4,9 @@ Two sources of versions:
 - released versions, rebuilt from this repository's own history: hooks/data/releases.json maps each version to
   the commit it was tagged at (null: not tagged yet, the working tree is that version). Tags need not be in the
   clone, the commits must be: a shallow clone fails with a message saying how to fetch them.
-- synthetic versions, made from the working tree by a mutation (an older layout, an older default), so that
-  an update has real template changes to bring, and a migration something real to migrate.
+- synthetic versions, made from the working tree by a mutation (an older default, a renamed answer and the
+  `_migrations` step that carries it over), so that an update has real template changes to bring, and a
+  migration something real to migrate.
 
 Every version is written into one git repository, committed and tagged, in version order: what copier reads
 from a real template repository.
@@ -28,7 +29,6 @@ from packaging.version import Version
 from conftest import ROOT, TEMPLATE_PATHS, git
 
 RELEASES_FILE = ROOT / "hooks" / "data" / "releases.json"
-MIGRATIONS_FILE = Path("hooks") / "data" / "migrations.json"
 JINJA = re.compile(r"{%.*?%}|{{.*?}}|{#.*?#}", re.DOTALL)
 CONFLICT_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
 
@@ -137,39 +137,50 @@ def substitute(root: Path, replacements: list[tuple[str, str]]) -> int:
     return changed
 
 
-def old_module_layout(template: Path) -> None:
-    """Version 0.0.1's layout: the log_analytics module was called `monitoring`, its workspace `workspace`."""
-    folder = module_folder(template, "log_analytics")
-    name = folder.name
-    renamed = folder.with_name(
-        name.replace("}log_analytics{", "}monitoring{") if "}log_analytics{" in name else "monitoring"
-    )
-    folder.rename(renamed)
-    inside = substitute(
-        renamed,
-        [
-            (r'"azurerm_log_analytics_workspace" "this"', '"azurerm_log_analytics_workspace" "workspace"'),
-            (r"azurerm_log_analytics_workspace\.this\b", "azurerm_log_analytics_workspace.workspace"),
-        ],
-    )
-    assert inside, "the log_analytics module no longer declares azurerm_log_analytics_workspace.this"
-    outside = substitute(
-        template / "template",
-        [
-            (r'module "log_analytics"', 'module "monitoring"'),
-            (r"modules/log_analytics\b", "modules/monitoring"),
-            (r"module\.log_analytics\.", "module.monitoring."),
-        ],
-    )
-    assert outside, "no root Terraform file calls the log_analytics module"
-
-
-def old_answer_name(template: Path) -> None:
-    """Version 0.0.1's answers: `env_branch_prefix` was called `branch_prefix`."""
+def renamed_answer(template: Path) -> None:
+    """A version whose answer `env_branch_prefix` is called `branch_prefix` (copier.yml, hooks and template)."""
     changed = substitute(template / "copier.yml", [(r"env_branch_prefix", "branch_prefix")])
     changed += substitute(template / "hooks", [(r"env_branch_prefix", "branch_prefix")])
     changed += substitute(template / "template", [(r"env_branch_prefix", "branch_prefix")])
     assert changed >= 2, "env_branch_prefix is no longer an answer"
+
+
+def documented_migration() -> str:
+    """The `_migrations` entry docs/upgrading.md shows a release adding (its yaml block), as written there."""
+    found = re.search(r"```yaml\n(_migrations:\n.*?)```", (ROOT / "docs" / "upgrading.md").read_text(), re.S)
+    assert found, "docs/upgrading.md shows no `_migrations:` yaml block"
+    return found.group(1)
+
+
+# The step a release renaming env_branch_prefix would write: a few lines, the answers file copier passes.
+RENAME_ANSWER_STEP = """\
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+answers_file = Path(sys.argv[1])
+answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+print(f"nimbus {os.environ['VERSION_PEP440_CURRENT']} migration ({os.environ['STAGE']}, "
+      f"{os.environ['VERSION_PEP440_FROM']} -> {os.environ['VERSION_PEP440_TO']}): env_branch_prefix is branch_prefix")
+if "env_branch_prefix" in answers:
+    answers["branch_prefix"] = answers.pop("env_branch_prefix")
+    answers_file.write_text(yaml.safe_dump(answers, sort_keys=False), encoding="utf-8")
+"""
+
+
+def renamed_answer_with_migration(template: Path) -> None:
+    """renamed_answer, carried over by the documented `_migrations` entry and its script in hooks/."""
+    renamed_answer(template)
+    entry = documented_migration()
+    script = re.search(r"\}\}/(hooks/[\w.]+\.py)", entry)
+    assert script, "the documented `_migrations` command runs no script in hooks/"
+    (template / script.group(1)).write_text(RENAME_ANSWER_STEP, encoding="utf-8")
+    config = template / "copier.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "\n_migrations:" not in text, "copier.yml already has a `_migrations` list: add to it"
+    config.write_text(text.rstrip("\n") + "\n\n" + entry, encoding="utf-8")
 
 
 def first_numeric_default(path: Path) -> re.Match:
@@ -198,18 +209,6 @@ def older_template(template: Path) -> None:
     match = first_numeric_default(variables)
     set_first_numeric_default(variables, int(match.group(2)) + 1)
     (template / "template" / "terraform" / "moved.tf.jinja").unlink()
-
-
-def register_migration(**migration) -> Mutation:
-    """Add a migration to the version's registry (hooks/data/migrations.json), as a release would."""
-
-    def mutate(template: Path) -> None:
-        path = template / MIGRATIONS_FILE
-        registry = json.loads(path.read_text(encoding="utf-8"))
-        registry["migrations"].append(migration)
-        path.write_text(json.dumps(registry, indent=2) + "\n", encoding="utf-8")
-
-    return mutate
 
 
 def last_variable_name(path: Path) -> str:
