@@ -96,13 +96,19 @@ def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-MODULES_README_TEMPLATE = ROOT / "template" / "terraform" / "modules" / "README.md.jinja"
+TEMPLATE_MODULES = ROOT / "template" / "terraform" / "modules"
 
 
-def module_section(readme: str, module: str) -> str:
-    """The part of terraform/modules/README.md (rendered, or its template) that documents `module`; '' if none."""
-    found = re.search(rf"^## `{re.escape(module)}`.*?(?=^## `|^{{% endif|\Z)", readme, re.MULTILINE | re.DOTALL)
-    return found.group(0) if found else ""
+def template_module_folder(module: str) -> Path:
+    """A module's folder in the template: `<module>` when always rendered (the shared modules), else named so that
+    copier renders it only when nimbus.modules.<module> is true."""
+    plain = TEMPLATE_MODULES / module
+    return plain if plain.is_dir() else TEMPLATE_MODULES / f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
+
+
+def module_readme(module: str) -> str:
+    """The module's documentation as a user reads it: the README.md in its folder (copied verbatim)."""
+    return (template_module_folder(module) / "README.md").read_text(encoding="utf-8")
 
 
 def make_template_repo(destination: Path, version: str = TEST_VERSION) -> Path:

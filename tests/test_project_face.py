@@ -46,7 +46,7 @@ def test_readme_states_the_configuration(rendered, name):
     answers = ANSWER_SETS[name]
     project = rendered(name)
     readme = (project / "README.md").read_text()
-    # relative links lead to files the project has (the module documentation lives in one page)
+    # relative links lead to files the project has (the modules index, which links each module's README)
     for target in re.findall(r"\]\(([^)#:]+)\)", readme):
         assert (project / target).is_file(), f"README links to missing {target}"
     assert "(terraform/modules/README.md)" in readme

@@ -28,20 +28,19 @@ import answers as nimbus_answers
 from conftest import (
     ANSWER_SETS,
     CHECKOV_SKIP,
-    MODULES_README_TEMPLATE,
     ROOT,
     TEST_VERSION,
     applied_checkov_skips,
     checkov,
     checkov_results,
     declared_checkov_skips,
-    module_section,
+    TEMPLATE_MODULES,
+    module_readme,
 )
 from tfcheck import check_terraform_dir, load_schema
 from tfcheck.rules import check_rules
 
 TEMPLATE_TF = ROOT / "template" / "terraform"
-TEMPLATE_MODULES = TEMPLATE_TF / "modules"
 NAMES = sorted(ANSWER_SETS)
 TERRAFORM = shutil.which("terraform")
 needs_terraform = pytest.mark.usefixtures("terraform_binary")  # fails, never skips, without terraform
@@ -188,6 +187,11 @@ def tf_files(directory: Path) -> list[Path]:
 
 def module_dir_name(module: str) -> str:
     return module if module in HELPER_MODULES else f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
+
+
+def module_name(dir_name: str) -> str:
+    """The module a template folder holds: `{% if nimbus.modules.redis %}redis{% endif %}` -> `redis`."""
+    return re.sub(r"\{%.*?%\}", "", dir_name)
 
 
 def root_module_calls(project: Path) -> dict:
@@ -851,29 +855,53 @@ def test_outputs_for_the_deploy_steps(rendered, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_modules_readme_documents_exactly_the_rendered_modules(rendered, name):
+def test_modules_index_lists_exactly_the_rendered_modules(rendered, name):
     project = rendered(name)
-    readme = (project / "terraform" / "modules" / "README.md").read_text(encoding="utf-8")
-    documented = re.findall(r"^## `([a-z_]+)`", readme, flags=re.MULTILINE)
-    assert len(documented) == len(set(documented)), "a module is documented twice"
-    assert sorted(documented) == rendered_modules(project)
+    modules = project / "terraform" / "modules"
+    index = (modules / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| \[`([a-z_]+)`\]\(([^)]+)\) \| ([^|]+) \| (yes|no) \|$", index, flags=re.MULTILINE)
+    listed = [module for module, _, _, _ in rows]
+    # one row per rendered service module (the catalogue's modules; the shared helpers are linked from the text)
+    assert sorted(listed) == sorted(set(rendered_modules(project)) & set(nimbus_answers.catalogue()))
+    assert len(listed) == len(set(listed)), "a module is listed twice"
+    for module, target, creates, data in rows:
+        spec = nimbus_answers.catalogue()[module]
+        assert (target, creates, data) == (f"{module}/README.md", spec["resources"], "yes" if spec["data_service"] else "no")
+    # every link of the index opens a file of the project, and every rendered module's README is reachable
+    targets = re.findall(r"\]\(([^)#:]+)\)", index)
+    for target in targets:
+        assert (modules / target).is_file(), f"terraform/modules/README.md links to missing {target}"
+    assert sorted(targets) == sorted(f"{module}/README.md" for module in rendered_modules(project))
     # clean Markdown whatever the answers: no template tag left, single blank lines, one final newline
-    assert "{%" not in readme and "\n\n\n" not in readme
-    assert readme.endswith("\n") and not readme.endswith("\n\n")
+    assert "{%" not in index and "\n\n\n" not in index
+    assert index.endswith("\n") and not index.endswith("\n\n")
+
+
+def test_every_module_folder_has_its_readme():
+    folders = [path for path in TEMPLATE_MODULES.iterdir() if path.is_dir()]
+    assert {module_name(path.name) for path in folders} == set(nimbus_answers.all_modules()) | HELPER_MODULES
+    for folder in folders:
+        readme = folder / "README.md"
+        assert readme.is_file(), f"{folder.name} has no README.md"
+        text = readme.read_text(encoding="utf-8")
+        # plain Markdown copied verbatim, headed by the module's name, without the old shared page's `if` wrappers
+        assert "{%" not in text and "{{" not in text, f"{readme}: copier would render it"
+        assert text.startswith(f"# `{module_name(folder.name)}`"), f"{readme}: start with the module's heading"
+        assert text.endswith("\n") and not text.endswith("\n\n") and "\n\n\n" not in text
 
 
 # -- the root-owned modules, from the template ---------------------------------------------------------------
 @pytest.mark.parametrize("module", ROOT_OWNED_MODULES)
 def test_root_owned_module_readme_documents_its_interface_and_skips(module):
     directory = TEMPLATE_MODULES / module_dir_name(module)
-    readme = module_section(MODULES_README_TEMPLATE.read_text(encoding="utf-8"), module)
-    assert readme, f"terraform/modules/README.md has no section for {module}"
+    readme = module_readme(module)
     for path in tf_files(directory):
         data = parse(path)
         for name, _ in list(blocks(data, "variable")) + list(blocks(data, "output")):
             assert f"`{name}`" in readme, f"{module}: README.md does not document {name}"
         for check, reason in CHECKOV_SKIP.findall(path.read_text(encoding="utf-8")):
             assert len(reason.strip()) >= 40, f"{module}: skip {check} needs a real reason"
+            assert check in readme, f"{module}: README.md does not explain the {check} skip"
 
 
 def test_container_app_keeps_deployed_images():

@@ -25,13 +25,12 @@ import pytest
 from conftest import (
     ANSWER_SETS,
     CHECKOV_SKIP,
-    MODULES_README_TEMPLATE,
     ROOT,
     applied_checkov_skips,
     checkov,
     checkov_results,
     declared_checkov_skips,
-    module_section,
+    module_readme,
 )
 from tfcheck import check_terraform_dir, load_schema
 
@@ -48,7 +47,7 @@ SHARED_MODULES = ["private_endpoint", "diagnostic_setting"]
 DATABASES = [
     name for name, spec in nimbus_answers.catalogue().items() if spec.get("app_settings") == "database"
 ]
-FILES = ["terraform.tf", "variables.tf", "main.tf", "outputs.tf"]  # documented in terraform/modules/README.md
+FILES = ["terraform.tf", "variables.tf", "main.tf", "outputs.tf", "README.md"]  # README.md: what a user reads
 OPTIONAL_FILES = ["locals.tf"]  # where the module has locals (moved blocks live in the root: terraform/moved.tf)
 
 # The interface agreed with the root module (docs/notes/terraform-interface.md).
@@ -632,14 +631,14 @@ def test_app_role_assignments_name_the_principal_type(module):
 
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_readme_documents_every_input_output_and_checkov_skip(module):
-    readme = module_section(MODULES_README_TEMPLATE.read_text(encoding="utf-8"), module)
+    readme = module_readme(module)
     for name in named_blocks(module, "variable"):
         assert f"| `{name}` |" in readme, f"README does not document input {name}"
     for name in named_blocks(module, "output"):
         assert f"| `{name}` |" in readme, f"README does not document output {name}"
     for check, _ in CHECKOV_SKIP.findall((module_dir(module) / "main.tf").read_text(encoding="utf-8")):
         assert f"| {check} |" in readme, f"README does not explain the {check} skip"
-    for heading in ("### What it creates", "### Inputs", "### Outputs", "### Checkov skips", "### Cost notes"):
+    for heading in ("## What it creates", "## Inputs", "## Outputs", "## Checkov skips", "## Cost notes"):
         assert heading in readme, heading
 
 

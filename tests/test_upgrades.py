@@ -299,18 +299,31 @@ def test_a_0_2_0_project_keeps_every_name_and_state_key_on_update(release_histor
     assert recorded(project)["project_name"] == "shop"
 
 
-def test_updating_from_0_1_0_replaces_the_module_readmes_and_shows_a_team_edit_as_deleted(release_history, tmp_path):
-    """0.2.0 documents the modules in terraform/modules/README.md. copier deletes the per-module READMEs, a
-    team-edited one too: the edit shows in `git diff` before anything is committed (CHANGELOG.md says so)."""
+def test_updating_keeps_a_team_edit_of_a_module_readme_and_brings_the_index(release_history, tmp_path):
+    """0.1.0 had a README.md in each module folder, 0.2.0 one shared page, Unreleased a README.md in each folder again
+    and an index: a team's note in 0.1.0's redis README is merged into the new one; a 0.2.0 project gains the
+    folders' READMEs, and a note the team added to its shared page comes back as a conflict in the index."""
     project = project_at(release_history, "0.1.0", tmp_path / "shop", database="postgresql", addons=["redis"])
     edited = project / MODULES / "redis" / "README.md"
     edited.write_text(edited.read_text() + "Team note: flush the cache after a restore.\n")
     commit_all(project, "team note")
     update(project)
+    readme = edited.read_text()
+    assert readme.startswith("# `redis`") and readme.endswith("Team note: flush the cache after a restore.\n")
+    assert "<<<<<<<" not in readme
+    assert "[`redis`](redis/README.md)" in (project / MODULES / "README.md").read_text()
+
+    project = project_at(release_history, "0.2.0", tmp_path / "later", database="postgresql", addons=["redis"])
     assert not list((project / MODULES).glob("*/README.md"))
-    assert "## `redis`" in (project / MODULES / "README.md").read_text()
-    deleted = git("diff", "--diff-filter=D", "--", str(edited.relative_to(project)), cwd=project)
-    assert "-Team note: flush the cache after a restore." in deleted
+    page = project / MODULES / "README.md"
+    page.write_text(page.read_text().replace("## `redis`", "## `redis`\n\nTeam note: flush the cache.\n", 1))
+    commit_all(project, "team note")
+    update(project)
+    folders = sorted(path.parent.name for path in (project / MODULES).glob("*/README.md"))
+    assert folders == sorted(path.name for path in (project / MODULES).iterdir() if path.is_dir())
+    # the team's note in the old shared page comes back as a conflict in the index (CHANGELOG.md says what to do)
+    index = page.read_text()
+    assert "[`redis`](redis/README.md)" in index and "<<<<<<<" in index and "Team note: flush the cache." in index
 
 
 def test_check_update_reads_the_tags(shop):
