@@ -409,8 +409,12 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
         "private_endpoint_modules": [
             name for name, spec in catalogue().items() if name in chosen and spec.get("private_dns_zone")
         ],
-        # modules filling the app_settings `database` input (one of them at most is rendered)
-        "database_modules": [name for name, spec in catalogue().items() if spec.get("app_settings") == "database"],
+        # app_settings input => the rendered module whose `app_settings` output fills it (one database at most)
+        "app_settings_inputs": {
+            spec["app_settings"]: name
+            for name, spec in catalogue().items()
+            if name in chosen and spec.get("app_settings")
+        },
         "resource_providers": resource_providers(answers, chosen),
         "moved": moved_into_shared_modules(chosen),
         "assignable_roles": assignable_roles(),

@@ -332,6 +332,7 @@ def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
         "private_dns_zone": "privatelink.servicebus.windows.net",
         "resource_providers": ["Microsoft.ServiceBus"],
         "lost_when_removed": "every queued message",
+        "app_settings": "service_bus",
         "roles": ["Azure Service Bus Data Owner"],
     }
     catalogue["role_definition_ids"]["Azure Service Bus Data Owner"] = "090c5cfd-751d-490a-894a-3ce6f1109419"
@@ -343,6 +344,7 @@ def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
     assert derived["modules"]["service_bus"] and "service_bus" in derived["module_list"]
     assert "service_bus" in derived["data_modules"] and "service_bus" in derived["private_endpoint_modules"]
     assert derived["catalogue"]["service_bus"]["private_dns_zone"] == "privatelink.servicebus.windows.net"
+    assert derived["app_settings_inputs"]["service_bus"] == "service_bus"  # main.tf's app_settings loop
     assert "Microsoft.ServiceBus" in derived["resource_providers"]
     assert derived["assignable_roles"]["Azure Service Bus Data Owner"] == "090c5cfd-751d-490a-894a-3ce6f1109419"
     assert 'service_bus[("Service Bus namespace")]' in derived["diagram"]

@@ -37,6 +37,7 @@ from conftest import (
     TEMPLATE_MODULES,
     module_readme,
 )
+from test_terraform_data_modules import COMMON_VARIABLES
 from tfcheck import check_terraform_dir, load_schema
 from tfcheck.rules import check_rules
 
@@ -827,6 +828,33 @@ def test_network_mode_is_applied_to_every_service(rendered, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_root_passes_each_service_exactly_the_interface_inputs_it_declares(rendered, name):
+    """A data module declares only the interface inputs it uses (tests/test_terraform_data_modules.py); the root,
+    from the catalogue, passes it exactly those (private_endpoint with network = vnet), and gives modules/app_settings
+    each service's object as `<input> = module.<service>.app_settings`, the input the catalogue names."""
+    project = rendered(name)
+    calls = root_module_calls(project)
+    vnet = ANSWER_SETS[name]["network"] == "vnet"
+    expected_settings = {}
+    for module in SERVICE_MODULES & set(calls):
+        declared = set(module_variables(project / "terraform" / "modules" / module))
+        passed = set(calls[module]) - {"source"}
+        assert passed <= declared, f"{module}: the root passes {sorted(passed - declared)}, which it does not take"
+        interface = declared & set(COMMON_VARIABLES) - (set() if vnet else {"private_endpoint"})
+        assert interface <= passed, f"{module}: the root leaves out {sorted(interface - passed)}"
+        if nimbus_answers.catalogue()[module].get("app_settings"):
+            expected_settings[nimbus_answers.catalogue()[module]["app_settings"]] = f"module.{module}.app_settings"
+    service_inputs = set(module_variables(project / "terraform" / "modules" / "app_settings")) - {
+        "runtime",
+        "identity_client_id",
+        "user_settings",
+        "user_secret_settings",
+    }
+    given = {key: unwrap(value) for key, value in calls["app_settings"].items() if key in service_inputs}
+    assert given == expected_settings
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_outputs_for_the_deploy_steps(rendered, name):
     answers = ANSWER_SETS[name]
     outputs = {
@@ -941,15 +969,7 @@ module "app_settings_%(key)s" {
 
   runtime            = "%(runtime)s"
   identity_client_id = "11111111-1111-1111-1111-111111111111"
-  database = {
-    engine        = "postgresql"
-    host          = "db.example"
-    port          = 5432
-    database_name = "app"
-    username      = "appadmin"
-    password      = var.password
-    jdbc_url      = "jdbc:postgresql://db.example:5432/app?sslmode=require"
-  }
+  database           = module.database.app_settings
   redis = {
     host       = "cache.example"
     port       = 10000
@@ -1003,6 +1023,36 @@ variable "password" {
   sensitive = true
   default   = "p@ss:w/rd"
 }
+
+# Stands in for a database module, passed the way the root passes one (database = module.<engine>.app_settings).
+module "database" {
+  source = "./database"
+
+  password = var.password
+}
+"""
+
+# A data module's app_settings output: a sensitive output whose password only is secret. The plain settings made
+# from it must stay plain (the fixture fails on a sensitive app_settings output, and the plan on a root output
+# that refers to a sensitive value).
+FAKE_DATABASE = """
+variable "password" {
+  type      = string
+  sensitive = true
+}
+
+output "app_settings" {
+  value = {
+    engine        = "postgresql"
+    host          = "db.example"
+    port          = 5432
+    database_name = "app"
+    username      = "appadmin"
+    password      = var.password
+    jdbc_url      = "jdbc:postgresql://db.example:5432/app?sslmode=require"
+  }
+  sensitive = true
+}
 """
 
 FAKE_VAULT = """
@@ -1034,6 +1084,8 @@ def app_settings_plan(tmp_path_factory) -> dict:
     shutil.copytree(TEMPLATE_MODULES / "app_settings", work / "app_settings")
     (work / "vault").mkdir()
     (work / "vault" / "main.tf").write_text(FAKE_VAULT)
+    (work / "database").mkdir()
+    (work / "database" / "main.tf").write_text(FAKE_DATABASE)
     cases = [APP_SETTINGS_PASSWORD]
     for runtime, vault, redis_auth in CASES:
         key = f"{runtime}_{vault}_{redis_auth}"

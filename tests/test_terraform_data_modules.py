@@ -35,7 +35,8 @@ from conftest import (
 from tfcheck import check_terraform_dir, load_schema
 
 MODULES_DIR = ROOT / "template" / "terraform" / "modules"
-# The modules a `database` or `addons` answer brings in (hooks/data/services.json): they share one interface.
+# The modules a `database` or `addons` answer brings in (hooks/data/services.json): they share one interface, of
+# which each declares the inputs it uses.
 DATA_MODULES = [
     spec["module"]
     for field in ("database", "addons")
@@ -50,7 +51,8 @@ DATABASES = [
 FILES = ["terraform.tf", "variables.tf", "main.tf", "outputs.tf", "README.md"]  # README.md: what a user reads
 OPTIONAL_FILES = ["locals.tf"]  # where the module has locals (moved blocks live in the root: terraform/moved.tf)
 
-# The interface agreed with the root module (docs/notes/terraform-interface.md).
+# The interface agreed with the root module (docs/notes/terraform-interface.md): a module declares exactly the inputs
+# it uses, and the root passes exactly those (interface_of says which, from the service catalogue).
 COMMON_VARIABLES = {
     "name": "string",
     "location": "string",
@@ -60,6 +62,7 @@ COMMON_VARIABLES = {
     "private_endpoint": "object({subnet_id = string, private_dns_zone_id = string})",
     "log_analytics_workspace_id": "string",
 }
+APP_SETTINGS_VARIABLES = MODULES_DIR / "app_settings" / "variables.tf"
 REQUIRED_OUTPUTS = {
     "postgresql": {"id", "host", "port", "database_name", "username", "password", "jdbc_url"},
     "mysql": {"id", "host", "port", "database_name", "username", "password", "jdbc_url"},
@@ -71,14 +74,14 @@ REQUIRED_OUTPUTS = {
     "cosmosdb_mongodb": {"id", "connection_string", "database_name"},
 }
 SENSITIVE_OUTPUTS = {
-    "postgresql": {"password"},
-    "mysql": {"password"},
-    "sql_server": {"password"},
-    "application_insights": {"connection_string"},
+    "postgresql": {"password", "app_settings"},
+    "mysql": {"password", "app_settings"},
+    "sql_server": {"password", "app_settings"},
+    "application_insights": {"connection_string", "app_settings"},
     "key_vault": set(),
-    "redis": {"access_key"},
+    "redis": {"access_key", "app_settings"},
     "storage_blob": set(),
-    "cosmosdb_mongodb": {"connection_string"},
+    "cosmosdb_mongodb": {"connection_string", "app_settings"},
 }
 EXTRA_VARIABLES = {"key_vault": {"secrets", "allowed_ip_ranges"}}
 
@@ -144,6 +147,16 @@ NETWORK = {
         "MongoDB",
     ),
 }
+
+
+def interface_of(module: str) -> set[str]:
+    """The interface inputs `module` takes: every module its name, place, tags and workspace; app_principal_id when it
+    gives the app's identity access (catalogue `app_identity`), private_endpoint when it has a private DNS zone."""
+    spec = nimbus_answers.catalogue()[module]
+    names = {"name", "location", "resource_group_name", "tags", "log_analytics_workspace_id"}
+    return names | ({"app_principal_id"} if spec.get("app_identity") else set()) | (
+        {"private_endpoint"} if spec.get("private_dns_zone") else set()
+    )
 
 
 def zone(module: str) -> str:
@@ -432,16 +445,55 @@ def test_every_variable_is_typed_described_and_validated(module):
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_interface_agreed_with_the_root_module(module):
     variables = named_blocks(module, "variable")
-    for name, expected in COMMON_VARIABLES.items():
-        assert name in variables, f"{module} lacks the common input {name}"
-        assert normalized_type(variables[name]["type"]) == expected, name
-    assert variables["private_endpoint"]["default"] is None
+    assert set(variables) & set(COMMON_VARIABLES) == interface_of(module), "the catalogue and the module disagree"
+    for name in interface_of(module):
+        assert normalized_type(variables[name]["type"]) == COMMON_VARIABLES[name], name
+    if "private_endpoint" in variables:
+        assert variables["private_endpoint"]["default"] is None
     assert variables["tags"]["default"] == {}
     assert EXTRA_VARIABLES.get(module, set()) <= set(variables)
     # Everything beyond the agreed inputs has a default: the root never has to know about it.
     required = {name for name, body in variables.items() if "default" not in body}
-    assert required == set(COMMON_VARIABLES) - {"private_endpoint", "tags"}
+    assert required == interface_of(module) - {"private_endpoint", "tags"}
     assert REQUIRED_OUTPUTS[module] <= set(named_blocks(module, "output"))
+
+
+@pytest.mark.parametrize("module", DATA_MODULES)
+def test_every_variable_is_used(module):
+    """No input is declared only to be ignored: each is read outside its own declaration."""
+    code = "".join(
+        path.read_text(encoding="utf-8") for path in module_dir(module).glob("*.tf") if path.name != "variables.tf"
+    )
+    unused = [name for name in named_blocks(module, "variable") if not re.search(rf"\bvar\.{name}\b", code)]
+    assert unused == [], f"{module} declares inputs it never reads: {unused}"
+
+
+def app_settings_input(key: str) -> tuple[list[str], str]:
+    """(attribute names, validation condition) of the modules/app_settings input `key`."""
+    with APP_SETTINGS_VARIABLES.open(encoding="utf-8") as handle:
+        body = {name: item for block in clean(hcl2.load(handle))["variable"] for name, item in block.items()}[key]
+    return re.findall(r"(\w+)\s*=", normalized_type(body["type"])), body["validation"][0]["condition"]
+
+
+@pytest.mark.parametrize("module", DATA_MODULES)
+def test_app_settings_output_is_the_object_the_app_settings_module_takes(module):
+    """The root passes `<input> = module.<module>.app_settings`: the output carries exactly the input's attributes,
+    a database names its engine (this module, which app_settings accepts), and an attribute the module also exports
+    on its own is the same value, so the settings and the documented outputs never disagree."""
+    key = nimbus_answers.catalogue()[module].get("app_settings")
+    outputs = named_blocks(module, "output")
+    if not key:
+        assert "app_settings" not in outputs
+        return
+    value = outputs["app_settings"]["value"]
+    attributes, condition = app_settings_input(key)
+    assert sorted(value) == sorted(attributes), f"{module}: app_settings does not match input {key}"
+    assert f"`{key}`" in outputs["app_settings"]["description"]
+    if key == "database":
+        assert value["engine"] == module and f'"{module}"' in condition
+    for name, expression in value.items():
+        if name in outputs:
+            assert expression == outputs[name]["value"], f"{module}: app_settings.{name} differs from output {name}"
 
 
 @pytest.mark.parametrize("module", DATA_MODULES)
@@ -463,7 +515,8 @@ def test_outputs_are_described_and_secrets_are_sensitive(module):
 
 @pytest.mark.parametrize("module", DATABASES)
 def test_database_jdbc_url_requires_tls(module):
-    value = named_blocks(module, "output")["jdbc_url"]["value"]
+    value = attr(named_blocks(module, "output")["jdbc_url"], "value")
+    value = re.sub(r"^local\.(\w+)$", lambda m: locals_of(module)[m.group(1)], value)  # through a local
     expected = {
         "postgresql": ("jdbc:postgresql://", "?sslmode=require"),
         "mysql": ("jdbc:mysql://", "?sslMode=REQUIRED"),
@@ -574,7 +627,8 @@ def test_key_vault_uses_rbac_and_stores_secrets_with_expiry_and_content_type():
     # so the module grants nothing to it and never waits for a role to propagate.
     assert roles == {"Key Vault Secrets User": "var.app_principal_id"}
     assert not any(address.startswith("time_sleep.") for address in resources("key_vault"))
-    assert "versionless_id" in named_blocks("key_vault", "output")["secret_uris"]["value"]
+    assert attr(named_blocks("key_vault", "output")["secret_uris"], "value") == "local.secret_uris"
+    assert "versionless_id" in locals_of("key_vault")["secret_uris"]
 
 
 def test_storage_disables_shared_keys_and_exports_no_keys():
@@ -670,15 +724,18 @@ def caller(mode: str) -> str:
     calls = ['resource "azurerm_resource_group" "this" {\n  name     = "rg-my-app-dev"\n  location = "eastus"\n}\n']
     names = {"key_vault": "myappdevab12", "storage_blob": "myappdevab1b", "application_insights": "appi-my-app-dev"}
     for module in DATA_MODULES:
-        zone_name = zone(module) if module in NETWORK else "privatelink.monitor.azure.com"
-        subnet_id = PRIVATE_ENDPOINT_VALUE["subnet_id"]
-        zone_id = PRIVATE_ENDPOINT_VALUE["private_dns_zone_id"].replace("zone", zone_name)
-        endpoint = (
-            "null"
-            if mode == "public"
-            else f'{{\n    subnet_id           = "{subnet_id}"\n    private_dns_zone_id = "{zone_id}"\n  }}'
-        )
         extra = '  secrets                    = { "db-password" = "example" }\n' if module == "key_vault" else ""
+        if "app_principal_id" in interface_of(module):
+            extra += '  app_principal_id           = "00000000-0000-0000-0000-000000000000"\n'
+        if "private_endpoint" in interface_of(module):
+            subnet_id = PRIVATE_ENDPOINT_VALUE["subnet_id"]
+            zone_id = PRIVATE_ENDPOINT_VALUE["private_dns_zone_id"].replace("zone", zone(module))
+            endpoint = (
+                "null"
+                if mode == "public"
+                else f'{{\n    subnet_id           = "{subnet_id}"\n    private_dns_zone_id = "{zone_id}"\n  }}'
+            )
+            extra += f"  private_endpoint           = {endpoint}\n"
         name = names.get(module, module.replace("_", "-") + "-my-app-ab12")
         calls.append(
             f'module "{module}" {{\n'
@@ -687,10 +744,8 @@ def caller(mode: str) -> str:
             "  location                   = azurerm_resource_group.this.location\n"
             "  resource_group_name        = azurerm_resource_group.this.name\n"
             '  tags                       = { environment = "dev" }\n'
-            '  app_principal_id           = "00000000-0000-0000-0000-000000000000"\n'
             '  log_analytics_workspace_id = "/subscriptions/0/resourceGroups/rg/providers/'
-            'Microsoft.OperationalInsights/workspaces/log"\n'
-            f"  private_endpoint           = {endpoint}\n{extra}}}\n"
+            f'Microsoft.OperationalInsights/workspaces/log"\n{extra}}}\n'
         )
     return "\n".join(calls)
 

@@ -31,7 +31,7 @@ variable "database" {
     jdbc_url      = string
   })
   default     = null
-  description = "The environment's database (outputs of the postgresql, mysql or sql_server module, engine being the module name); null when there is none."
+  description = "The environment's database (the app_settings output of the postgresql, mysql or sql_server module, engine being the module name); null when there is none."
 
   validation {
     condition     = var.database == null ? true : contains(["postgresql", "mysql", "sql_server"], var.database.engine)
@@ -48,7 +48,7 @@ variable "redis" {
     access_key = string
   })
   default     = null
-  description = "The environment's Azure Managed Redis (outputs of the redis module): with auth_mode entra_id the app signs in as its identity (username is the identity's object ID, access_key null); with access_key it uses the key. null when there is none."
+  description = "The environment's Azure Managed Redis (the app_settings output of the redis module): with auth_mode entra_id the app signs in as its identity (username is the identity's object ID, access_key null); with access_key it uses the key. null when there is none."
 
   validation {
     condition     = var.redis == null ? true : contains(["entra_id", "access_key"], var.redis.auth_mode)
@@ -62,7 +62,7 @@ variable "mongodb" {
     database_name     = string
   })
   default     = null
-  description = "The environment's Cosmos DB for MongoDB (outputs of the cosmosdb_mongodb module); null when there is none."
+  description = "The environment's Cosmos DB for MongoDB (the app_settings output of the cosmosdb_mongodb module); null when there is none."
 
   validation {
     condition     = var.mongodb == null ? true : length(var.mongodb.database_name) > 0
@@ -76,7 +76,7 @@ variable "storage_blob" {
     container_name = string
   })
   default     = null
-  description = "The environment's blob storage (outputs of the storage_blob module). The app reaches it with its identity: no key is ever passed. null when there is none."
+  description = "The environment's blob storage (the app_settings output of the storage_blob module). The app reaches it with its identity: no key is ever passed. null when there is none."
 
   validation {
     condition     = var.storage_blob == null ? true : length(var.storage_blob.container_name) > 0
@@ -89,7 +89,7 @@ variable "application_insights" {
     connection_string = string
   })
   default     = null
-  description = "The environment's Application Insights (connection_string output of the application_insights module); null when there is none."
+  description = "The environment's Application Insights (the app_settings output of the application_insights module); null when there is none."
 
   validation {
     condition     = var.application_insights == null ? true : var.application_insights.connection_string != null

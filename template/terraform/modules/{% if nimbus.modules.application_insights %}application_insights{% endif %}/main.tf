@@ -1,7 +1,7 @@
 # Workspace-based Application Insights: telemetry is stored in the environment's Log Analytics
 # workspace (retention and cost are the workspace's). Private ingestion would need an Azure Monitor
 # Private Link Scope, shared by the whole workspace; telemetry goes to the public ingestion endpoint
-# over TLS instead, in both network modes (var.private_endpoint is ignored).
+# over TLS instead, in both network modes (so the module takes no private_endpoint).
 resource "azurerm_application_insights" "this" {
   name                = var.name
   location            = var.location

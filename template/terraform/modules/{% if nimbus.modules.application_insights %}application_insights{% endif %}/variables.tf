@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------------------------------
-# Interface shared by every nimbus data module (see docs/notes/terraform-interface.md)
+# Common inputs, those this module uses (the data-module interface: docs/notes/terraform-interface.md)
 # ---------------------------------------------------------------------------------------------------
 
 variable "name" {
@@ -55,20 +55,6 @@ variable "app_principal_id" {
   validation {
     condition     = can(regex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", var.app_principal_id))
     error_message = "app_principal_id must be an object id (GUID)."
-  }
-}
-
-variable "private_endpoint" {
-  type = object({
-    subnet_id           = string
-    private_dns_zone_id = string
-  })
-  description = "Not used by this module: private ingestion for Application Insights needs an Azure Monitor Private Link Scope shared by the whole workspace, which nimbus does not create (telemetry goes to the public ingestion endpoint over TLS). Accepted so that every data module has the same interface."
-  default     = null
-
-  validation {
-    condition     = var.private_endpoint == null ? true : can(regex("(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Network/virtualNetworks/[^/]+/subnets/[^/]+$", var.private_endpoint.subnet_id))
-    error_message = "private_endpoint.subnet_id must be a subnet resource id."
   }
 }
 

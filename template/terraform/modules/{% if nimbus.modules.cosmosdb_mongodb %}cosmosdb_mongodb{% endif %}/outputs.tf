@@ -13,3 +13,12 @@ output "database_name" {
   description = "Name of the app's MongoDB database."
   value       = azurerm_cosmosdb_mongo_database.app.name
 }
+
+output "app_settings" {
+  description = "The object modules/app_settings takes as input `mongodb`; only its connection_string is a secret."
+  value = {
+    connection_string = azurerm_cosmosdb_account.this.primary_mongodb_connection_string
+    database_name     = azurerm_cosmosdb_mongo_database.app.name
+  }
+  sensitive = true
+}

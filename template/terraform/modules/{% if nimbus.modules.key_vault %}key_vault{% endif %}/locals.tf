@@ -7,4 +7,5 @@ locals {
   # Secret names are not secret: they become resource addresses and output keys. Only the values
   # stay sensitive (for_each refuses sensitive keys).
   secret_names = nonsensitive(toset(keys(var.secrets)))
+  secret_uris  = { for secret_name in local.secret_names : secret_name => azurerm_key_vault_secret.this[secret_name].versionless_id }
 }

@@ -15,5 +15,12 @@ output "vault_uri" {
 
 output "secret_uris" {
   description = "Secret name => versionless secret URI, for Key Vault references (@Microsoft.KeyVault(SecretUri=...)) that always resolve the latest version."
-  value       = { for secret_name in local.secret_names : secret_name => azurerm_key_vault_secret.this[secret_name].versionless_id }
+  value       = local.secret_uris
+}
+
+output "app_settings" {
+  description = "The object modules/app_settings takes as input `key_vault`: the URIs of the secrets it stores (var.secrets), for Key Vault references."
+  value = {
+    secret_uris = local.secret_uris
+  }
 }

@@ -31,5 +31,19 @@ output "password" {
 
 output "jdbc_url" {
   description = "JDBC URL (MySQL Connector/J) of the app's database, TLS required (sslMode=REQUIRED); credentials are passed separately."
-  value       = "jdbc:mysql://${azurerm_mysql_flexible_server.this.fqdn}:3306/${azurerm_mysql_flexible_database.app.name}?sslMode=REQUIRED"
+  value       = local.jdbc_url
+}
+
+output "app_settings" {
+  description = "The object modules/app_settings takes as input `database` (engine is this module's name); only its password is a secret."
+  value = {
+    engine        = "mysql"
+    host          = azurerm_mysql_flexible_server.this.fqdn
+    port          = 3306
+    database_name = azurerm_mysql_flexible_database.app.name
+    username      = azurerm_mysql_flexible_server.this.administrator_login
+    password      = random_password.administrator.result
+    jdbc_url      = local.jdbc_url
+  }
+  sensitive = true
 }

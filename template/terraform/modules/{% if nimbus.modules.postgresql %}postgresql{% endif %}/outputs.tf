@@ -31,5 +31,19 @@ output "password" {
 
 output "jdbc_url" {
   description = "JDBC URL of the app's database, TLS required (sslmode=require); credentials are passed separately."
-  value       = "jdbc:postgresql://${azurerm_postgresql_flexible_server.this.fqdn}:5432/${azurerm_postgresql_flexible_server_database.app.name}?sslmode=require"
+  value       = local.jdbc_url
+}
+
+output "app_settings" {
+  description = "The object modules/app_settings takes as input `database` (engine is this module's name); only its password is a secret."
+  value = {
+    engine        = "postgresql"
+    host          = azurerm_postgresql_flexible_server.this.fqdn
+    port          = 5432
+    database_name = azurerm_postgresql_flexible_server_database.app.name
+    username      = azurerm_postgresql_flexible_server.this.administrator_login
+    password      = random_password.administrator.result
+    jdbc_url      = local.jdbc_url
+  }
+  sensitive = true
 }

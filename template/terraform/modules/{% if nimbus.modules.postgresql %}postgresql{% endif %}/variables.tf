@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------------------------------
-# Interface shared by every nimbus data module (see docs/notes/terraform-interface.md)
+# Common inputs, those this module uses (the data-module interface: docs/notes/terraform-interface.md)
 # ---------------------------------------------------------------------------------------------------
 
 variable "name" {
@@ -44,17 +44,6 @@ variable "tags" {
   validation {
     condition     = length(var.tags) <= 50 && alltrue([for key, value in var.tags : length(key) <= 512 && length(value) <= 256])
     error_message = "tags allows at most 50 tags, with keys up to 512 and values up to 256 characters."
-  }
-}
-
-variable "app_principal_id" {
-  type        = string
-  nullable    = false
-  description = "Object (principal) id of the app's user-assigned identity. Not used by this module: the app signs in with the generated password (see modules/README.md); accepted so that every data module has the same interface."
-
-  validation {
-    condition     = can(regex("^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", var.app_principal_id))
-    error_message = "app_principal_id must be an object id (GUID)."
   }
 }
 

@@ -20,7 +20,7 @@ output "ssl" {
 
 output "auth_mode" {
   description = "entra_id: the app signs in as its managed identity (user name = username, password = an Entra ID token for https://redis.azure.com/.default). access_key: the access key is also accepted."
-  value       = var.access_keys_authentication_enabled ? "access_key" : "entra_id"
+  value       = local.auth_mode
 }
 
 output "username" {
@@ -30,6 +30,18 @@ output "username" {
 
 output "access_key" {
   description = "Primary access key of the database; null unless access_keys_authentication_enabled."
-  value       = var.access_keys_authentication_enabled ? azurerm_managed_redis.this.default_database[0].primary_access_key : null
+  value       = local.access_key
   sensitive   = true
+}
+
+output "app_settings" {
+  description = "The object modules/app_settings takes as input `redis`; only its access_key is a secret."
+  value = {
+    host       = azurerm_managed_redis.this.hostname
+    port       = azurerm_managed_redis.this.default_database[0].port
+    auth_mode  = local.auth_mode
+    username   = azurerm_managed_redis_access_policy_assignment.app.object_id
+    access_key = local.access_key
+  }
+  sensitive = true
 }

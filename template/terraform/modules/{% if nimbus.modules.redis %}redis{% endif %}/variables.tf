@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------------------------------
-# Interface shared by every nimbus data module (see docs/notes/terraform-interface.md)
+# Common inputs, those this module uses (the data-module interface: docs/notes/terraform-interface.md)
 # ---------------------------------------------------------------------------------------------------
 
 variable "name" {

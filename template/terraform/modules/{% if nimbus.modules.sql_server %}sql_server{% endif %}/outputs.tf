@@ -36,5 +36,19 @@ output "password" {
 
 output "jdbc_url" {
   description = "JDBC URL (Microsoft JDBC driver) of the app's database, encrypted with server certificate validation; credentials are passed separately."
-  value       = "jdbc:sqlserver://${azurerm_mssql_server.this.fully_qualified_domain_name}:1433;database=${azurerm_mssql_database.app.name};encrypt=true;trustServerCertificate=false;hostNameInCertificate=*.database.windows.net;loginTimeout=30;"
+  value       = local.jdbc_url
+}
+
+output "app_settings" {
+  description = "The object modules/app_settings takes as input `database` (engine is this module's name); only its password is a secret."
+  value = {
+    engine        = "sql_server"
+    host          = azurerm_mssql_server.this.fully_qualified_domain_name
+    port          = 1433
+    database_name = azurerm_mssql_database.app.name
+    username      = azurerm_mssql_server.this.administrator_login
+    password      = random_password.administrator.result
+    jdbc_url      = local.jdbc_url
+  }
+  sensitive = true
 }

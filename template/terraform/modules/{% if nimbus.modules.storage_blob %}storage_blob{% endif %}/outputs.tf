@@ -25,3 +25,11 @@ output "container_id" {
   description = "Resource id of the app's container (the scope of the app's role assignment)."
   value       = azurerm_storage_container.this.id
 }
+
+output "app_settings" {
+  description = "The object modules/app_settings takes as input `storage_blob` (no secret: the app uses its identity)."
+  value = {
+    blob_endpoint  = azurerm_storage_account.this.primary_blob_endpoint
+    container_name = azurerm_storage_container.this.name
+  }
+}
