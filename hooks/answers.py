@@ -373,6 +373,27 @@ def resource_providers(answers: dict[str, Any], modules: list[str]) -> list[str]
     return sorted(names, key=str.lower)
 
 
+def moved_into_shared_modules(modules: list[str]) -> list[dict[str, str]]:
+    """The root's `moved {}` blocks (terraform/moved.tf) for these modules, in catalogue order: each resource a
+    module declared itself up to 0.2.0 and a shared module (services.json `shared_modules`) now creates for it."""
+    shared = services()["shared_modules"].values()
+    return [
+        {"from": f"module.{module}.{spec['moved_from'][module]}", "to": f"module.{module}.{spec['address']}"}
+        for module in catalogue()
+        if module in modules
+        for spec in shared
+        if module in spec["moved_from"]
+    ]
+
+
+def assignable_roles() -> dict[str, str]:
+    """Role name -> role definition id of every role a catalogue module's Terraform grants (every module, not only
+    a project's: the condition `gitops.py setup` puts on the CI identity then still holds when a service is added)."""
+    ids = services()["role_definition_ids"]
+    granted = {role for spec in catalogue().values() for role in spec.get("roles", [])}
+    return {role: ids[role] for role in sorted(granted)}
+
+
 def derive(answers: dict[str, Any]) -> dict[str, Any]:
     """Everything the templates need beyond the raw answers, computed once."""
     runtime = runtimes()[answers["runtime"]]
@@ -395,6 +416,8 @@ def derive(answers: dict[str, Any]) -> dict[str, Any]:
             if name in chosen and spec.get("app_settings")
         },
         "resource_providers": resource_providers(answers, chosen),
+        "moved": moved_into_shared_modules(chosen),
+        "assignable_roles": assignable_roles(),
         # root variables gitops.py gives values (nimbus.json): the provenance tags always, this machine's address
         # when a Key Vault sits behind its firewall (network = vnet) and must admit the deployer
         "root_variables": [

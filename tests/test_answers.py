@@ -15,6 +15,7 @@ from copier import run_update
 import answers as nimbus_answers
 from conftest import ANSWER_SETS, ROOT, render
 from matrix import DEFAULTS, make
+from tfcheck import granted_roles
 
 COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text())
 QUESTIONS = {key: spec for key, spec in COPIER_YML.items() if not key.startswith("_")}
@@ -298,6 +299,27 @@ def test_catalogue_entries_and_module_folders_correspond_one_to_one():
             assert spec["private_dns_zone"].replace(".", "\\\\.") in variables, f"{module}: zone not validated"
 
 
+def test_each_modules_catalogue_roles_are_the_roles_its_terraform_grants():
+    """A module's `roles` are exactly the roles its azurerm_role_assignment resources grant (python-hcl2), and
+    role_definition_ids holds one well-formed id for exactly the roles the modules list: the condition
+    `gitops.py setup` puts on the CI identity (terraform/nimbus.json assignable_roles) cannot drift from the
+    Terraform."""
+    listed: set[str] = set()
+    for module, spec in nimbus_answers.catalogue().items():
+        folder = MODULES_DIR / f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
+        granted = granted_roles(sorted(folder.glob("*.tf")))
+        roles = spec.get("roles", [])
+        assert sorted(roles) == sorted(granted), f"{module}: catalogue roles {roles}, its Terraform grants {granted}"
+        listed.update(roles)
+    assert listed, "no module grants a role: the reader above found nothing"
+    for helper in (path for path in MODULES_DIR.iterdir() if path.is_dir() and "{%" not in path.name):
+        assert granted_roles(helper.glob("*.tf")) == set(), f"{helper.name} grants roles no catalogue entry lists"
+    ids = nimbus_answers.services()["role_definition_ids"]
+    assert set(ids) == listed
+    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in ids.values())
+    assert len(set(ids.values())) == len(ids)
+
+
 def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
     """Adding a data service is one catalogue entry (plus its folder): every list of services derives from it."""
     import destroy_guard
@@ -311,7 +333,9 @@ def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
         "resource_providers": ["Microsoft.ServiceBus"],
         "lost_when_removed": "every queued message",
         "app_settings": "service_bus",
+        "roles": ["Azure Service Bus Data Owner"],
     }
+    catalogue["role_definition_ids"]["Azure Service Bus Data Owner"] = "090c5cfd-751d-490a-894a-3ce6f1109419"
     monkeypatch.setattr(nimbus_answers, "services", lambda: catalogue)
     monkeypatch.setattr(destroy_guard, "module_resources", lambda module: ())
     answers = make(addons=["service_bus"], network="vnet")
@@ -322,6 +346,7 @@ def test_a_new_catalogue_entry_reaches_every_derived_list(monkeypatch):
     assert derived["catalogue"]["service_bus"]["private_dns_zone"] == "privatelink.servicebus.windows.net"
     assert derived["app_settings_inputs"]["service_bus"] == "service_bus"  # main.tf's app_settings loop
     assert "Microsoft.ServiceBus" in derived["resource_providers"]
+    assert derived["assignable_roles"]["Azure Service Bus Data Owner"] == "090c5cfd-751d-490a-894a-3ce6f1109419"
     assert 'service_bus[("Service Bus namespace")]' in derived["diagram"]
     assert "network -. private endpoint .- service_bus" in derived["diagram"]
     assert "lost with it: every queued message" in destroy_guard.describe_module("service_bus")

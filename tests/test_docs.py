@@ -3,7 +3,6 @@ quick start is what CI runs, and the pages quote what the code really prints."""
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import subprocess
@@ -225,13 +224,9 @@ def test_local_debugging_lists_every_cli_command(project):
 
 
 def test_security_page_lists_exactly_the_roles_the_deploying_identity_may_grant():
-    """The condition on the deploying identity's role assignment is documented role for role."""
-    tree = ast.parse((GITOPS_PACKAGE / "bootstrap.py").read_text(encoding="utf-8"))
-    assignable = next(
-        ast.literal_eval(node.value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ASSIGNABLE_ROLES" for t in node.targets)
-    )
+    """The condition on the deploying identity's role assignment (nimbus.json assignable_roles, from the service
+    catalogue) is documented role for role."""
+    assignable = nimbus_answers.assignable_roles()
     page = (DOCS / "security.md").read_text(encoding="utf-8")
     listed = re.search(r"assignments of these roles only: ([^.]+)\.", page)
     assert listed, "security.md must list the assignable roles"

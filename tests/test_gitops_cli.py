@@ -17,6 +17,7 @@ import pytest
 
 import answers as nimbus_answers  # hooks/ is on sys.path (tests/conftest.py)
 from conftest import ANSWER_SETS
+from tfcheck import granted_roles
 from gitops_support import (
     DEPLOYER_IP,
     SUBSCRIPTION,
@@ -916,26 +917,6 @@ def test_setup_legacy_subjects_and_name_collisions(full_project, world):
 # --------------------------------------------------------------------------------------------------------------
 
 
-def granted_roles(terraform_dir: Path) -> set[str]:
-    """Role names the rendered Terraform assigns: `role_definition_name = "X"`, or `each.key`/`each.value` over a
-    literal `toset([...])`/list in the same resource block."""
-    roles = set()
-    for path in terraform_dir.rglob("*.tf"):
-        text = path.read_text(encoding="utf-8")
-        for block in re.finditer(r'resource\s+"azurerm_role_assignment"\s+"\w+"\s*\{(.*?)\n\}', text, re.DOTALL):
-            body = block.group(1)
-            named = re.search(r'role_definition_name\s*=\s*"([^"]+)"', body)
-            if named:
-                roles.add(named.group(1))
-            elif re.search(r"role_definition_name\s*=\s*each\.(key|value)", body):
-                listed = re.search(r"for_each\s*=\s*(?:toset\()?\[([^\]]*)\]", body)
-                assert listed, f"{path}: cannot read the roles this assignment grants:\n{body}"
-                roles.update(re.findall(r'"([^"]+)"', listed.group(1)))
-            else:
-                raise AssertionError(f"{path}: a role assignment this test cannot read:\n{body}")
-    return roles
-
-
 def gitops_module(project: Path, module: str = "bootstrap"):
     """A module of the rendered project's CLI package (scripts/nimbus_gitops), for the facts it states (roles)."""
     stale = [name for name in sys.modules if name == "nimbus_gitops" or name.startswith("nimbus_gitops.")]
@@ -950,18 +931,40 @@ def gitops_module(project: Path, module: str = "bootstrap"):
 
 @pytest.mark.parametrize("name", ["fullest", "compute-functions"])  # every module that grants roles
 def test_every_role_terraform_grants_is_assignable_by_the_ci_identity(rendered, name):
-    """The CI identity's Role Based Access Control Administrator assignment is conditioned to ASSIGNABLE_ROLES;
-    a role Terraform grants outside that list would make every apply fail with AuthorizationFailed."""
+    """The CI identity's Role Based Access Control Administrator assignment is conditioned to the roles
+    terraform/nimbus.json lists (assignable_roles); a role Terraform grants outside them would make every apply
+    fail with AuthorizationFailed. They are every role any catalogue module grants, not only this project's: a
+    service added later by copier update needs no second setup."""
     project = rendered(name)
-    gitops = gitops_module(project)
-    roles = granted_roles(project / "terraform")
+    bootstrap = gitops_module(project)
+    roles = granted_roles((project / "terraform").rglob("*.tf"))
     assert {"AcrPush", "Key Vault Secrets User"} <= roles or "Storage Blob Data Owner" in roles, roles
     # Secrets Officer is the deploying identity's own role (setup grants it once); Terraform never grants it
     assert "Key Vault Secrets Officer" not in roles
-    assert roles <= set(gitops.ASSIGNABLE_ROLES), (
-        f"not assignable by the CI identity: {sorted(roles - set(gitops.ASSIGNABLE_ROLES))}"
-    )
-    assert all(role_id in gitops.rbac_condition() for role_id in gitops.ASSIGNABLE_ROLES.values())
+    assignable = bootstrap.assignable_roles(json.loads((project / "terraform" / "nimbus.json").read_text()))
+    assert roles <= set(assignable), f"not assignable by the CI identity: {sorted(roles - set(assignable))}"
+    condition = bootstrap.rbac_condition(assignable)
+    assert all(role_id in condition for role_id in assignable.values())
+    every_module = {role for spec in nimbus_answers.catalogue().values() for role in spec.get("roles", [])}
+    assert set(assignable) == every_module
+
+
+@pytest.mark.parametrize(
+    "roles", [None, {}, {"AcrPull": "7F951DDA-4ED3-4680-A7CA-43FE172D538D"}, ["AcrPull"]], ids=str
+)
+def test_setup_refuses_a_nimbus_json_without_valid_assignable_roles(full_project, tmp_path, world, roles):
+    """A hand-edited or stale terraform/nimbus.json: setup says so in one line before it reads or changes
+    anything in Azure or GitHub."""
+    project = copy_project(full_project, tmp_path / "project")
+    path = project / "terraform" / "nimbus.json"
+    config = json.loads(path.read_text())
+    config["assignable_roles"] = roles
+    path.write_text(json.dumps(config))
+    result = run_cli(project, world, "setup", "--github-repo", "octo-org/shop")
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "nimbus.json has no valid assignable_roles" in line and "copier update" in line
+    assert world.calls("az") == [] and world.calls("gh") == []
 
 
 # --------------------------------------------------------------------------------------------------------------

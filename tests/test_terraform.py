@@ -621,6 +621,7 @@ def test_every_module_speaks_one_variable_dialect():
                 assert "locals" not in parse(path), f"{folder.name}/{path.name}: locals belong in locals.tf"
 
 
+@cache
 def released_module_files() -> dict[tuple[str, str], dict[str, str]]:
     """{(version, module): {file name: text}} of the .tf files of every module folder of every release."""
     from upgrade_support import releases, require_commit
@@ -646,36 +647,150 @@ def released_module_files() -> dict[tuple[str, str], dict[str, str]]:
     return found
 
 
-def test_moved_blocks_cover_every_address_a_release_declared():
-    """A resource a released module declared keeps its address, or the module's moved blocks take it to where it
-    lives now (a shared module's resource): an environment created by any release is moved in its state, never
-    destroyed and created again, by `terraform apply` of this version."""
-    checked = 0
+# Answer sets (tests/matrix.py classics) that together render every module of the catalogue: each module's moves
+# are read from the root moved.tf of a project that renders it.
+EVERY_MODULE_SETS = ["fullest", "spring-appservice-mysql-kv", "dotnet-appservice-sqlserver", "python-functions-storage"]
+
+
+def root_moves(project: Path) -> dict[str, str]:
+    """{from: to} of the `moved {}` blocks in a rendered project's terraform/moved.tf."""
+    moves = parse(project / "terraform" / "moved.tf").get("moved", [])
+    return {unwrap(move["from"]): unwrap(move["to"]) for move in moves}
+
+
+def test_moved_blocks_cover_every_address_a_release_declared(rendered):
+    """A resource a released module declared keeps its address, or the root module's moved blocks (the rendered
+    terraform/moved.tf) take it to where it lives now (a shared module's resource, with the call's count): an
+    environment created by any release is moved in its state, never destroyed and created again, by
+    `terraform apply` of this version. The root holds moves only for modules the project renders, none that no
+    release needs, and no module folder holds any."""
+    moves_for: dict[str, dict[str, str]] = {}
+    every_move: dict[str, str] = {}
+    for name in EVERY_MODULE_SETS:
+        project = rendered(name)
+        moves = root_moves(project)
+        modules = rendered_modules(project)
+        assert {source.split(".")[1] for source in moves} <= set(modules), f"{name}: a move for a module not rendered"
+        for module in modules:
+            moves_for.setdefault(module, moves)
+            assert not any("moved" in parse(path) for path in tf_files(project / "terraform" / "modules" / module))
+        every_move.update(moves)
+    assert set(nimbus_answers.all_modules()) <= set(moves_for), "EVERY_MODULE_SETS must render every module"
+    needed = set()
     for (version, module), files in released_module_files().items():
         folder = TEMPLATE_MODULES / module_dir_name(module)
         assert folder.is_dir(), f"module {module} of release {version} is gone: a root moved block must say where"
+        moves = moves_for[module]
         now = {path.name: parse(path) for path in tf_files(folder)}
         declared = {f"{kind}.{name}" for data in now.values() for kind, name, _ in blocks(data, "resource")}
         calls = {label: body for data in now.values() for label, body in blocks(data, "module")}
-        moves = {
-            unwrap(move["from"]): unwrap(move["to"]) for data in now.values() for move in data.get("moved", [])
-        }
         for text in files.values():
             for kind, name, body in blocks(_parse(text), "resource"):
                 address = f"{kind}.{name}"
-                checked += 1
                 if address in declared:
                     continue
-                source = address + ("[0]" if "count" in body else "")
-                assert source in moves, f"{version} {module}: {source} has no moved block"
-                target = re.fullmatch(r"module\.(\w+)(\[0\])?\.(\w+\.\w+)", moves[source])
-                assert target, f"{module}: moved {source} to {moves[source]}, not into a module call"
+                source = f"module.{module}.{address}" + ("[0]" if "count" in body else "")
+                needed.add(source)
+                assert source in moves, f"{version} {module}: {source} has no moved block in the root moved.tf"
+                target = re.fullmatch(rf"module\.{module}\.module\.(\w+)(\[0\])?\.(\w+\.\w+)", moves[source])
+                assert target, f"{module}: moved {source} to {moves[source]}, not into a module call of {module}"
                 call = calls[target.group(1)]
                 assert bool(target.group(2)) == ("count" in call), f"{module}: {moves[source]} and the call's count"
                 callee = (folder / unwrap(call["source"])).resolve()
                 inside = {f"{k}.{n}" for path in tf_files(callee) for k, n, _ in blocks(parse(path), "resource")}
                 assert target.group(3) in inside, f"{module}: {callee.name} declares no {target.group(3)}"
-    assert checked > 0
+    assert needed and set(every_move) <= needed, f"moves no release needs: {sorted(set(every_move) - needed)}"
+
+
+def builtin_shape(text: str) -> str:
+    """Addresses spelled for the builtin provider: every `azurerm_<type>.<name>` becomes
+    `terraform_data.azurerm_<type>__<name>` (one-to-one; module paths and instance keys stay as they are)."""
+    return re.sub(r"\b(azurerm_\w+)\.(\w+)", r"terraform_data.\1__\2", text)
+
+
+def builtin_module(files: dict[str, str], keep: set[str] | None = None) -> tuple[str, set[str]]:
+    """A module's .tf files as terraform_data resources (one per resource, `count = 1` or one for_each key where
+    the resource repeats) and its module calls (same source, same repetition): (main.tf, resource addresses).
+    `keep`: only these resource addresses."""
+    lines, addresses = [], set()
+    for text in files.values():
+        data = _parse(text)
+        for kind, name, body in blocks(data, "resource"):
+            if keep is not None and f"{kind}.{name}" not in keep:
+                continue
+            addresses.add(f"{kind}.{name}")
+            repeat = "  count = 1\n" if "count" in body else ""
+            repeat = '  for_each = toset(["key"])\n' if "for_each" in body else repeat
+            lines.append(f'resource "terraform_data" "{kind}__{name}" {{\n{repeat}}}\n')
+        for label, body in blocks(data, "module"):
+            repeat = "  count  = 1\n" if "count" in body else ""
+            assert "for_each" not in body, f"module {label}: for_each calls are not modelled here"
+            lines.append(f'module "{label}" {{\n  source = "{unwrap(body["source"])}"\n{repeat}}}\n')
+    return "\n".join(lines), addresses
+
+
+def run_terraform(terraform: str, folder: Path, *args: str) -> str:
+    """One terraform command in `folder`, offline (no CLI configuration, no version check): its stdout."""
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
+           "PATH": str(Path(terraform).parent)}  # fmt: skip
+    result = subprocess.run([terraform, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def terraform_plan(terraform: str, folder: Path) -> list[dict]:
+    """`terraform init` + `terraform plan` (builtin provider only, local backend): the resource changes."""
+    run_terraform(terraform, folder, "init", "-input=false", "-no-color")
+    run_terraform(terraform, folder, "plan", "-input=false", "-no-color", "-out=tfplan")
+    return json.loads(run_terraform(terraform, folder, "show", "-json", "tfplan")).get("resource_changes", [])
+
+
+@needs_terraform
+@pytest.mark.parametrize("name", EVERY_MODULE_SETS)
+def test_terraform_moves_a_released_state_by_the_rendered_root_moved_blocks(rendered, tmp_path, name, terraform_binary):
+    """Terraform itself, offline: the newest release's module resources (as terraform_data) are applied with a
+    local backend; then the modules take this version's shape (resources now in a shared module, called with the
+    same count) and the project's own terraform/moved.tf comes in, addresses spelled for terraform_data. Without
+    it the plan destroys what moved; with it every resource is moved or kept, nothing destroyed or created."""
+    from upgrade_support import releases
+
+    version = [version for version, commit in releases().items() if commit][-1]
+    project = rendered(name)
+    modules = project / "terraform" / "modules"
+    released = {module: files for (at, module), files in released_module_files().items() if at == version}
+    called = [label for label in root_module_calls(project) if label in released]
+    root = "".join(f'module "{label}" {{\n  source = "./modules/{label}"\n}}\n\n' for label in called)
+    work = tmp_path / "environment"
+    declared: dict[str, set[str]] = {}
+    for label in called:  # the released shape
+        (work / "modules" / label).mkdir(parents=True)
+        text, declared[label] = builtin_module(released[label])
+        (work / "modules" / label / "main.tf").write_text(text)
+    (work / "main.tf").write_text(root)
+    terraform_plan(terraform_binary, work)
+    run_terraform(terraform_binary, work, "apply", "-input=false", "-no-color", "tfplan")
+
+    for folder in sorted(path for path in modules.iterdir() if path.is_dir()):  # this version's shape
+        files = {path.name: path.read_text(encoding="utf-8") for path in tf_files(folder)}
+        if folder.name in released:
+            text, _ = builtin_module(files, keep=declared[folder.name])
+        else:  # a module new since the release (a shared module): all of it
+            text, _ = builtin_module(files)
+        (work / "modules" / folder.name).mkdir(parents=True, exist_ok=True)
+        (work / "modules" / folder.name / "main.tf").write_text(text)
+    moves = {builtin_shape(old): builtin_shape(new) for old, new in root_moves(project).items()}
+    assert moves, f"{name}: terraform/moved.tf moves nothing"
+
+    without = terraform_plan(terraform_binary, work)
+    assert set(moves) <= {change["address"] for change in without if "delete" in change["change"]["actions"]}
+
+    (work / "moved.tf").write_text(builtin_shape((project / "terraform" / "moved.tf").read_text(encoding="utf-8")))
+    changes = terraform_plan(terraform_binary, work)
+    actions = {change["address"]: change["change"]["actions"] for change in changes}
+    assert {address: done for address, done in actions.items() if done != ["no-op"]} == {}
+    moved = {change["previous_address"]: change["address"] for change in changes if change.get("previous_address")}
+    assert moved == moves
+    assert len(changes) == sum(len(declared[label]) for label in called)  # every released resource is still there
 
 
 @pytest.mark.parametrize("name", NAMES)

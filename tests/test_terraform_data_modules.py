@@ -49,7 +49,7 @@ DATABASES = [
     name for name, spec in nimbus_answers.catalogue().items() if spec.get("app_settings") == "database"
 ]
 FILES = ["terraform.tf", "variables.tf", "main.tf", "outputs.tf", "README.md"]  # README.md: what a user reads
-OPTIONAL_FILES = ["locals.tf", "moved.tf"]  # where the module has locals, where a resource changed address
+OPTIONAL_FILES = ["locals.tf"]  # where the module has locals (moved blocks live in the root: terraform/moved.tf)
 
 # The interface agreed with the root module (docs/notes/terraform-interface.md): a module declares exactly the inputs
 # it uses, and the root passes exactly those (interface_of says which, from the service catalogue).

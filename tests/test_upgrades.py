@@ -50,6 +50,7 @@ import destroy_guard  # hooks/ is on sys.path (tests/conftest.py)
 COPIER = str(Path(sys.executable).parent / "copier")
 MODULES = Path("terraform") / "modules"
 TEAM_README_LINE = "On-call: #shop-ops (added by the team)\n"
+TEAM_MOVED_BLOCK = "\nmoved {\n  from = azurerm_resource_group.old\n  to   = azurerm_resource_group.this\n}\n"
 
 
 @pytest.fixture(scope="session")
@@ -181,6 +182,20 @@ def test_update_with_a_new_answer_renders_what_a_fresh_copy_renders(shop, fresh,
     assert rejects(project) == []
 
 
+def test_the_teams_own_moved_blocks_stay_when_an_update_brings_nimbus_blocks(history, fresh, tmp_path):
+    """terraform/moved.tf holds nimbus's blocks (one set per module rendered) and, below the line that invites
+    them, the team's: a new answer brings its module's blocks, the team's block stays, nothing conflicts."""
+    project = project_at(history, "2.0.0", tmp_path / "shop")
+    moved = project / "terraform" / "moved.tf"
+    assert "module.redis" not in moved.read_text()
+    moved.write_text(moved.read_text() + TEAM_MOVED_BLOCK)
+    commit_all(project, "team moved block")
+    update(project, data={"addons": ["redis"]})
+    assert rejects(project) == [] and files_with_conflicts(project) == []
+    assert moved.read_text() == (fresh(addons=["redis"]) / "terraform" / "moved.tf").read_text() + TEAM_MOVED_BLOCK
+    assert "to   = module.redis.module.private_endpoint[0].azurerm_private_endpoint.this" in moved.read_text()
+
+
 def test_conflict_markers_only_where_both_sides_changed_the_same_line(shop):
     project = shop
     variables = project / MODULES / "log_analytics" / "variables.tf"
@@ -215,6 +230,14 @@ def test_every_release_updates_to_the_working_tree(release_history, tmp_path, ve
     )
     team_files = {"docs/runbook.md", "terraform/environments/alice.tfvars"}
     assert set(tree(project)) == set(tree(fresh_copy)) | team_files
+    # the root moved.tf moves what the release's modules declared themselves into the shared modules
+    moved = (project / "terraform" / "moved.tf").read_text()
+    assert moved == (fresh_copy / "terraform" / "moved.tf").read_text()
+    for old, new in (
+        ("module.postgresql.azurerm_private_endpoint.this[0]", "module.postgresql.module.private_endpoint[0]"),
+        ("module.redis.azurerm_monitor_diagnostic_setting.this", "module.redis.module.diagnostic_setting"),
+    ):
+        assert re.search(rf"from = {re.escape(old)}\n  to   = {re.escape(new)}\.azurerm_", moved), (old, moved)
     # nimbus's Dependabot file from before it carried the marker is still nimbus's: it is updated, not kept
     dependabot = Path(".github") / "dependabot.yml"
     assert (project / dependabot).read_text() == (fresh_copy / dependabot).read_text()

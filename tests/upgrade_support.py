@@ -208,7 +208,7 @@ def older_template(template: Path) -> None:
     variables.write_text(text[: last + 1], encoding="utf-8")
     match = first_numeric_default(variables)
     set_first_numeric_default(variables, int(match.group(2)) + 1)
-    (template / "template" / "terraform" / "moved.tf").unlink()
+    (template / "template" / "terraform" / "moved.tf.jinja").unlink()
 
 
 def last_variable_name(path: Path) -> str:

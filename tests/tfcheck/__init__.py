@@ -16,6 +16,7 @@ terraform binary (a prerequisite of the suite).
 from .check import check_terraform_dir, module_dirs
 from .fmt import check_fmt
 from .hcl import ParseError, parse_text
+from .roles import granted_roles
 from .rules import check_rules
 from .schema import Schema, load_schema
 
@@ -25,6 +26,7 @@ __all__ = [
     "check_fmt",
     "check_rules",
     "check_terraform_dir",
+    "granted_roles",
     "load_schema",
     "module_dirs",
     "parse_text",

@@ -6,13 +6,14 @@ Loaded only when `setup` runs: nothing CI runs on a push imports it.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .naming import Failed, GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT, Refused, TERRAFORM_DIR
+from .naming import CONFIG_FILE, Failed, GITHUB_ENVIRONMENT, GITHUB_PROTECTED_ENVIRONMENT, Refused, TERRAFORM_DIR
 from .tools import argv, azure_account, checked, github_repository, json_of, last_line, not_found, require, run
 from .state import STATE_CONTAINER, STATE_LIFECYCLE_RULE, STATE_RETENTION_DAYS, blob_args, fork_hint, owner_name, owner_record_key, same_repository, state_storage
 
@@ -23,20 +24,11 @@ OIDC_ISSUER = "https://token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "api://AzureADTokenExchange"
 
 
-# Roles Terraform may grant to the environment's managed identities; the deploying identity's
-# "Role Based Access Control Administrator" assignment is conditioned to exactly these (built-in role ids are
-# the same in every tenant). A Terraform module that grants another role must add it here.
-ASSIGNABLE_ROLES = {
-    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
-    "AcrPush": "8311e382-0749-4cb8-b61a-304f252e45ec",
-    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
-    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-    "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
-    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
-    "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
-    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
-}
+# The roles Terraform may grant (to the environment's managed identities) come from terraform/nimbus.json
+# `assignable_roles`: every role any nimbus module grants, name -> built-in role definition id (the same in every
+# tenant), from the template's service catalogue. The deploying identity's "Role Based Access Control
+# Administrator" assignment is conditioned to exactly these.
+ROLE_DEFINITION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 # What a read-only `terraform plan` calls beyond the built-in Reader role (`*/read`): the azurerm provider reads
@@ -172,12 +164,27 @@ def oidc_subjects(repository: dict, legacy: bool, identity: str = "writer") -> d
     return subjects
 
 
-def rbac_condition() -> str:
+def assignable_roles(config: dict) -> dict[str, str]:
+    """terraform/nimbus.json `assignable_roles` (role name -> role definition id), checked before setup changes
+    anything."""
+    roles = config.get("assignable_roles")
+    if not isinstance(roles, dict) or not roles or not all(
+        isinstance(name, str) and isinstance(role_id, str) and ROLE_DEFINITION_ID.fullmatch(role_id)
+        for name, role_id in roles.items()
+    ):
+        raise Failed(
+            f"{CONFIG_FILE} has no valid assignable_roles (role name -> role definition id, a lowercase GUID): "
+            "re-render it with copier update"
+        )
+    return roles
+
+
+def rbac_condition(roles: dict[str, str]) -> str:
     """Constrained delegation: the deploying identity may grant (and remove) only the data roles Terraform assigns
-    to the environment's managed identities (and to itself on a new Key Vault), never Owner, Contributor or User
-    Access Administrator. Principal types are not constrained: Terraform's assignments do not all state one, and
-    a request without principalType would not match such a clause."""
-    ids = ", ".join(sorted(ASSIGNABLE_ROLES.values()))
+    to the environment's managed identities (`roles`: assignable_roles), never Owner, Contributor or User Access
+    Administrator. Principal types are not constrained: Terraform's assignments do not all state one, and a
+    request without principalType would not match such a clause."""
+    ids = ", ".join(sorted(roles.values()))
     return " AND ".join(
         f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR "
         f"(@{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{ids}}}))"
@@ -541,8 +548,11 @@ def ensure_reader_roles(boot: Bootstrap, account: dict, principal: str, new: boo
         )
 
 
-def ensure_roles(boot: Bootstrap, account: dict, principal: str, new: bool, container_scope: str) -> None:
-    """Least privilege that still lets every environment be created from nothing (see docs/notes/gitops.md)."""
+def ensure_roles(
+    boot: Bootstrap, account: dict, principal: str, new: bool, container_scope: str, roles: dict[str, str]
+) -> None:
+    """Least privilege that still lets every environment be created from nothing (see docs/notes/gitops.md);
+    `roles`: the roles Terraform may grant (assignable_roles)."""
     subscription = f"/subscriptions/{account['id']}"
     sp = (boot, principal, "ServicePrincipal")
     ensure_role(
@@ -558,7 +568,7 @@ def ensure_roles(boot: Bootstrap, account: dict, principal: str, new: bool, cont
         subscription,
         "Role Based Access Control Administrator, limited to the data roles Terraform grants",
         new=new,
-        condition=rbac_condition(),
+        condition=rbac_condition(roles),
     )
     ensure_role(
         *sp,
@@ -753,6 +763,7 @@ def ensure_github(
 
 
 def cmd_setup(args, config) -> int:
+    roles = assignable_roles(config)
     boot = Bootstrap(args.dry_run)
     account = azure_account()
     require("gh")
@@ -773,7 +784,7 @@ def cmd_setup(args, config) -> int:
 
     container_scope = ensure_state_storage(boot, storage, config["region"], account["id"])
     app_id, principal, new = ensure_identity(boot, repository, args.legacy_oidc_subjects)
-    ensure_roles(boot, account, principal, new, container_scope)
+    ensure_roles(boot, account, principal, new, container_scope, roles)
     reader_id, reader, reader_new = ensure_identity(boot, repository, args.legacy_oidc_subjects, "reader")
     ensure_reader_roles(boot, account, reader, reader_new, container_scope)
     ensure_owner_record(boot, storage, config, repository)

@@ -1,7 +1,0 @@
-# Resources this module declared itself before nimbus 0.3.0 and now creates through a shared module: Terraform
-# moves them in the state instead of destroying and creating them again.
-
-moved {
-  from = azurerm_monitor_diagnostic_setting.this
-  to   = module.diagnostic_setting.azurerm_monitor_diagnostic_setting.this
-}
