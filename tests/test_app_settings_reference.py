@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 DATA = ROOT / "template" / "terraform" / "modules" / "app_settings" / "settings.json"
@@ -49,3 +51,28 @@ def test_each_runtime_section_lists_its_frameworks_database_names():
         assert all(f"| `{name}` |" in sections[runtime] for name in names), runtime
     assert "SPRING_DATASOURCE_URL" not in sections["nodejs"]
     assert "postgresql+psycopg2://" in sections["python"] and "postgresql+psycopg2://" not in sections["nodejs"]
+
+
+def test_each_section_says_which_answers_bring_it_as_the_catalogue_does():
+    """The page's "when it applies" comes from hooks/data/services.json: every add-on whose module fills an
+    app_settings input is named in that input's heading, and a runtime is a section for each runtime answer."""
+    sys.path.insert(0, str(ROOT / "hooks"))
+    import answers
+
+    page = PAGE.read_text()
+    headings = re.findall(r"^### (\w+): (.+)$", page, re.MULTILINE)
+    assert {runtime for runtime, _ in headings} == set(answers.runtimes())
+    catalogue = answers.catalogue()
+    for addon, spec in answers.services()["addons"].items():
+        if catalogue[spec["module"]].get("app_settings") not in (None, "key_vault"):
+            assert any(f"addon {addon}" in when for _, when in headings), addon
+    databases = [value for value, spec in answers.services()["database"].items() if spec["module"]]
+    assert any(when == f"database ({', '.join(databases)})" for _, when in headings)
+
+
+def test_a_settings_service_no_catalogue_module_fills_is_refused():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import app_settings_reference as tool
+
+    with pytest.raises(SystemExit, match=r"'queue': no catalogue module fills the app_settings input 'queue'"):
+        tool.applies_when("queue")

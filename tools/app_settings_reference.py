@@ -15,17 +15,36 @@ import reference_page  # tools/reference_page.py: the write-or-check command lin
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "template" / "terraform" / "modules" / "app_settings" / "settings.json"
 PAGE = ROOT / "docs" / "reference" / "app-settings.md"
-RUNTIMES = ["spring", "quarkus", "micronaut", "java", "dotnet", "nodejs", "python", "docker"]
-SERVICES = {  # service key in settings.json => heading, and when it applies
-    "identity": "Every environment",
-    "database": "database (postgresql, mysql, sql_server)",
-    "redis": "addon redis",
-    "redis_entra_id": "addon redis, Entra ID sign-in (the default)",
-    "redis_access_key": "addon redis, access key",
-    "mongodb": "addon cosmosdb_mongodb",
-    "storage_blob": "addon storage_blob",
-    "application_insights": "addon application_insights",
-}
+sys.path.insert(0, str(ROOT / "hooks"))
+import answers  # noqa: E402  hooks/answers.py: the runtimes and the service catalogue (hooks/data)
+
+RUNTIMES = list(answers.runtimes())
+# Settings keys of settings.json that are a variant of a catalogue `app_settings` input: <input>_<variant>.
+VARIANTS = {"entra_id": "Entra ID sign-in (the default)", "access_key": "access key"}
+
+
+def applies_when(key: str) -> str:
+    """When a settings.json service applies, from the catalogue: the answer values whose module fills that
+    `modules/app_settings` input (for example `database (postgresql, mysql, sql_server)`, `addon redis`)."""
+    if key == "identity":
+        return "Every environment"
+    base, variant = key, ""
+    for suffix in VARIANTS:
+        if key.endswith("_" + suffix):
+            base, variant = key.removesuffix("_" + suffix), suffix
+    catalogue = answers.catalogue()
+    for question in ("compute", "database", "addons"):
+        values = [
+            value
+            for value, spec in answers.services()[question].items()
+            if spec["module"] and catalogue[spec["module"]].get("app_settings") == base
+        ]
+        if values:
+            label = f"addon {', '.join(values)}" if question == "addons" else f"{question} ({', '.join(values)})"
+            return f"{label}, {VARIANTS[variant]}" if variant else label
+    raise SystemExit(f"settings.json service {key!r}: no catalogue module fills the app_settings input {base!r}")
+
+
 VALUES = {
     "true": "`true`",
     "client_id": "client ID of the app's user-assigned identity",
@@ -79,9 +98,6 @@ def rows(service: list[dict], runtime: str) -> list[str]:
 
 def render_page() -> str:
     services = catalogue()
-    unknown = set(services) - set(SERVICES)
-    if unknown:
-        raise SystemExit(f"settings.json has services this tool does not describe: {sorted(unknown)}")
     lines = [
         "# App settings",
         "",
@@ -109,11 +125,11 @@ def render_page() -> str:
     ]
     for runtime in RUNTIMES:
         lines += [f"## `{runtime}`", ""]
-        for key, heading in SERVICES.items():
-            found = rows(services.get(key, []), runtime)
+        for key, service in services.items():
+            found = rows(service, runtime)
             if not found:
                 continue
-            lines += [f"### {runtime}: {heading}", "", "| setting | value | secret | convention |"]
+            lines += [f"### {runtime}: {applies_when(key)}", "", "| setting | value | secret | convention |"]
             lines += ["| --- | --- | --- | --- |"]
             lines += found + [""]
     return "\n".join(lines).rstrip("\n") + "\n"
