@@ -9,7 +9,7 @@ resource "random_password" "administrator" {
 
 resource "azurerm_mysql_flexible_server" "this" {
   #checkov:skip=CKV_AZURE_94:Geo-redundant backups double backup storage cost for a disposable per-branch environment; point-in-time restore stays available in-region.
-  #checkov:skip=CKV_AZURE_53:checkov reads public_network_access_enabled, which azurerm 5.0 removed from this resource; public_network_access below is Disabled whenever a private endpoint is set (public mode is public by design, see modules/README.md).
+  #checkov:skip=CKV_AZURE_53:checkov reads public_network_access_enabled, which azurerm 5.0 removed from this resource; public_network_access below is Disabled whenever a private endpoint is set (public mode is public by design, see this module's README).
   name                = var.name
   location            = var.location
   resource_group_name = var.resource_group_name

@@ -1,5 +1,5 @@
 resource "azurerm_storage_account" "this" {
-  #checkov:skip=CKV_AZURE_59:checkov reads public_network_access_enabled, deprecated in azurerm 5.x; public_network_access below is Disabled whenever a private endpoint is set (public mode is public by design, Entra ID only, see modules/README.md).
+  #checkov:skip=CKV_AZURE_59:checkov reads public_network_access_enabled, deprecated in azurerm 5.x; public_network_access below is Disabled whenever a private endpoint is set (public mode is public by design, Entra ID only, see this module's README).
   #checkov:skip=CKV_AZURE_206:LRS by default (replication_type variable): geo or zone redundancy costs more and a per-branch environment is disposable.
   #checkov:skip=CKV_AZURE_33:The queue service is not used (blob only); azurerm 5.x manages queue logging in a separate data-plane resource that shared-key-less accounts would need Entra ID data roles for.
   #checkov:skip=CKV2_AZURE_1:Customer-managed keys need a key vault key, an identity and key rotation per environment; Microsoft-managed keys plus infrastructure (double) encryption are used instead.
