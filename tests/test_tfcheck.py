@@ -13,7 +13,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 from tfcheck import check_fmt, check_terraform_dir, load_schema
 from tfcheck.fmt import terraform_binary
 
