@@ -106,6 +106,11 @@ def template_module_folder(module: str) -> Path:
     return plain if plain.is_dir() else TEMPLATE_MODULES / f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
 
 
+def module_of_folder(folder_name: str) -> str:
+    """The module a template folder holds: `{% if nimbus.modules.redis %}redis{% endif %}` -> `redis`."""
+    return re.sub(r"\{%.*?%\}", "", folder_name)
+
+
 def module_readme(module: str) -> str:
     """The module's documentation as a user reads it: the README.md in its folder (copied verbatim)."""
     return (template_module_folder(module) / "README.md").read_text(encoding="utf-8")

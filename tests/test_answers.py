@@ -13,7 +13,7 @@ import yaml
 from copier import run_update
 
 import answers as nimbus_answers
-from conftest import ANSWER_SETS, ROOT, render
+from conftest import ANSWER_SETS, ROOT, TEMPLATE_MODULES, render, template_module_folder
 from matrix import DEFAULTS, make
 from tfcheck import granted_roles
 
@@ -269,14 +269,13 @@ def test_the_token_is_never_asked_and_an_update_keeps_it(template_repo, tmp_path
 
 
 # -- the service catalogue (hooks/data/services.json) ------------------------------------------------------------
-MODULES_DIR = ROOT / "template" / "terraform" / "modules"
 
 
 def test_catalogue_entries_and_module_folders_correspond_one_to_one():
     """Each catalogue module has its folder, rendered exactly when nimbus.modules.<module> is true, and each
     service folder is in the catalogue; each answer value's module is a catalogue module."""
     conditional = {}
-    for folder in MODULES_DIR.iterdir():
+    for folder in TEMPLATE_MODULES.iterdir():
         if folder.is_dir() and "{%" in folder.name:
             module = folder.name.split("%}")[1].split("{%")[0]
             assert folder.name == f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
@@ -306,13 +305,13 @@ def test_each_modules_catalogue_roles_are_the_roles_its_terraform_grants():
     Terraform."""
     listed: set[str] = set()
     for module, spec in nimbus_answers.catalogue().items():
-        folder = MODULES_DIR / f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
+        folder = template_module_folder(module)
         granted = granted_roles(sorted(folder.glob("*.tf")))
         roles = spec.get("roles", [])
         assert sorted(roles) == sorted(granted), f"{module}: catalogue roles {roles}, its Terraform grants {granted}"
         listed.update(roles)
     assert listed, "no module grants a role: the reader above found nothing"
-    for helper in (path for path in MODULES_DIR.iterdir() if path.is_dir() and "{%" not in path.name):
+    for helper in (path for path in TEMPLATE_MODULES.iterdir() if path.is_dir() and "{%" not in path.name):
         assert granted_roles(helper.glob("*.tf")) == set(), f"{helper.name} grants roles no catalogue entry lists"
     ids = nimbus_answers.services()["role_definition_ids"]
     assert set(ids) == listed

@@ -29,13 +29,15 @@ from conftest import (
     ANSWER_SETS,
     CHECKOV_SKIP,
     ROOT,
+    TEMPLATE_MODULES,
     TEST_VERSION,
     applied_checkov_skips,
     checkov,
     checkov_results,
     declared_checkov_skips,
-    TEMPLATE_MODULES,
+    module_of_folder,
     module_readme,
+    template_module_folder,
 )
 from test_terraform_data_modules import COMMON_VARIABLES
 from tfcheck import check_terraform_dir, load_schema
@@ -50,8 +52,8 @@ needs_terraform = pytest.mark.usefixtures("terraform_binary")  # fails, never sk
 # so it is not one of nimbus.module_list's services).
 HELPER_MODULES = {"app_settings"}
 # Modules the service modules call (one private endpoint, one diagnostic setting): always rendered, not called
-# by the root.
-SHARED_MODULES = {"private_endpoint", "diagnostic_setting"}
+# by the root (hooks/data/services.json `shared_modules`).
+SHARED_MODULES = set(nimbus_answers.services()["shared_modules"])
 HELPER_MODULES |= SHARED_MODULES
 # From the service catalogue (hooks/data/services.json): modules the root calls with its own arguments (no
 # data-service interface), and the services that get a private endpoint with network = vnet.
@@ -184,15 +186,6 @@ def blocks(data: dict, kind: str):
 
 def tf_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.tf"))
-
-
-def module_dir_name(module: str) -> str:
-    return module if module in HELPER_MODULES else f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
-
-
-def module_name(dir_name: str) -> str:
-    """The module a template folder holds: `{% if nimbus.modules.redis %}redis{% endif %}` -> `redis`."""
-    return re.sub(r"\{%.*?%\}", "", dir_name)
 
 
 def root_module_calls(project: Path) -> dict:
@@ -399,7 +392,7 @@ def test_terraform_computes_the_names_python_expects(tmp_path, scheme):
 def test_key_vault_firewall_addresses_are_left_to_the_run_that_adds_them():
     """gitops.py admits the runner's address for one run and removes it (tests/test_gitops_cli.py); Terraform must
     neither report those addresses as drift nor put one back for good."""
-    main = TEMPLATE_TF / "modules" / module_dir_name("key_vault") / "main.tf"
+    main = template_module_folder("key_vault") / "main.tf"
     (vault,) = [body for kind, name, body in blocks(parse(main), "resource") if kind == "azurerm_key_vault"]
     (lifecycle,) = vault["lifecycle"]
     assert [unwrap(item) for item in lifecycle["ignore_changes"]] == ["network_acls[0].ip_rules"]
@@ -678,7 +671,7 @@ def test_moved_blocks_cover_every_address_a_release_declared(rendered):
     assert set(nimbus_answers.all_modules()) <= set(moves_for), "EVERY_MODULE_SETS must render every module"
     needed = set()
     for (version, module), files in released_module_files().items():
-        folder = TEMPLATE_MODULES / module_dir_name(module)
+        folder = template_module_folder(module)
         assert folder.is_dir(), f"module {module} of release {version} is gone: a root moved block must say where"
         moves = moves_for[module]
         now = {path.name: parse(path) for path in tf_files(folder)}
@@ -907,21 +900,21 @@ def test_modules_index_lists_exactly_the_rendered_modules(rendered, name):
 
 def test_every_module_folder_has_its_readme():
     folders = [path for path in TEMPLATE_MODULES.iterdir() if path.is_dir()]
-    assert {module_name(path.name) for path in folders} == set(nimbus_answers.all_modules()) | HELPER_MODULES
+    assert {module_of_folder(path.name) for path in folders} == set(nimbus_answers.all_modules()) | HELPER_MODULES
     for folder in folders:
         readme = folder / "README.md"
         assert readme.is_file(), f"{folder.name} has no README.md"
         text = readme.read_text(encoding="utf-8")
         # plain Markdown copied verbatim, headed by the module's name, without the old shared page's `if` wrappers
         assert "{%" not in text and "{{" not in text, f"{readme}: copier would render it"
-        assert text.startswith(f"# `{module_name(folder.name)}`"), f"{readme}: start with the module's heading"
+        assert text.startswith(f"# `{module_of_folder(folder.name)}`"), f"{readme}: start with the module's heading"
         assert text.endswith("\n") and not text.endswith("\n\n") and "\n\n\n" not in text
 
 
 # -- the root-owned modules, from the template ---------------------------------------------------------------
 @pytest.mark.parametrize("module", ROOT_OWNED_MODULES)
 def test_root_owned_module_readme_documents_its_interface_and_skips(module):
-    directory = TEMPLATE_MODULES / module_dir_name(module)
+    directory = template_module_folder(module)
     readme = module_readme(module)
     for path in tf_files(directory):
         data = parse(path)
@@ -933,7 +926,7 @@ def test_root_owned_module_readme_documents_its_interface_and_skips(module):
 
 
 def test_container_app_keeps_deployed_images():
-    main = (TEMPLATE_MODULES / module_dir_name("container_apps") / "main.tf").read_text(encoding="utf-8")
+    main = (template_module_folder("container_apps") / "main.tf").read_text(encoding="utf-8")
     (app,) = [body for kind, name, body in blocks(_parse(main), "resource") if kind == "azurerm_container_app"]
     (lifecycle,) = app["lifecycle"]
     assert unwrap(lifecycle["ignore_changes"]) == ["${template[0].container[0].image}"]
@@ -957,7 +950,7 @@ def test_checkov_reports_no_failed_check_on_any_rendered_project(rendered, tmp_p
     # Every skip of the root-owned modules was needed by some project (a stale skip hides nothing but misleads).
     applied = applied_checkov_skips(reports)
     declared = declared_checkov_skips(
-        [TEMPLATE_MODULES / module_dir_name(module) / "main.tf" for module in ROOT_OWNED_MODULES]
+        [template_module_folder(module) / "main.tf" for module in ROOT_OWNED_MODULES]
     )
     assert declared <= applied, sorted(declared - applied)
 
@@ -1288,7 +1281,7 @@ output "settings" {
 def test_functions_startup_command_is_refused_on_flex_consumption(tmp_path, runtime_family, command, refused):
     """Flex Consumption has no start-up command (the Functions host starts the code): a value is refused at plan
     time with the reason, instead of being ignored. The module's own variable blocks are evaluated by Terraform."""
-    variables = (TEMPLATE_MODULES / module_dir_name("functions") / "variables.tf").read_text()
+    variables = (template_module_folder("functions") / "variables.tf").read_text()
     blocks = {
         name: block
         for block, name in re.findall(r'^(variable "(\w+)" \{.*?^\})', variables, re.MULTILINE | re.DOTALL)

@@ -25,16 +25,16 @@ import pytest
 from conftest import (
     ANSWER_SETS,
     CHECKOV_SKIP,
-    ROOT,
+    TEMPLATE_MODULES,
     applied_checkov_skips,
     checkov,
     checkov_results,
     declared_checkov_skips,
     module_readme,
+    template_module_folder,
 )
 from tfcheck import check_terraform_dir, load_schema
 
-MODULES_DIR = ROOT / "template" / "terraform" / "modules"
 # The modules a `database` or `addons` answer brings in (hooks/data/services.json): they share one interface, of
 # which each declares the inputs it uses.
 DATA_MODULES = [
@@ -43,8 +43,8 @@ DATA_MODULES = [
     for spec in nimbus_answers.services()[field].values()
     if spec["module"]
 ]
-# Modules every service module may call (plain folders, always rendered).
-SHARED_MODULES = ["private_endpoint", "diagnostic_setting"]
+# Modules every service module may call (plain folders, always rendered; services.json `shared_modules`).
+SHARED_MODULES = list(nimbus_answers.services()["shared_modules"])
 DATABASES = [
     name for name, spec in nimbus_answers.catalogue().items() if spec.get("app_settings") == "database"
 ]
@@ -62,7 +62,7 @@ COMMON_VARIABLES = {
     "private_endpoint": "object({subnet_id = string, private_dns_zone_id = string})",
     "log_analytics_workspace_id": "string",
 }
-APP_SETTINGS_VARIABLES = MODULES_DIR / "app_settings" / "variables.tf"
+APP_SETTINGS_VARIABLES = TEMPLATE_MODULES / "app_settings" / "variables.tf"
 # Outputs besides app_settings (which the catalogue's `app_settings` entry requires): the main resource's id and
 # what a team composing the modules needs; the root reads key_vault's id and name and the databases' id.
 REQUIRED_OUTPUTS = {
@@ -172,14 +172,6 @@ PRIVATE_ENDPOINT_VALUE = {
 }
 
 
-def module_dir(module: str) -> Path:
-    """The templated folder: copier renders it (as <module>) only when nimbus.modules.<module> is true; the
-    shared modules (SHARED_MODULES) are plain folders, always rendered."""
-    if module in SHARED_MODULES:
-        return MODULES_DIR / module
-    return MODULES_DIR / f"{{% if nimbus.modules.{module} %}}{module}{{% endif %}}"
-
-
 def unwrap(value):
     """python-hcl2 spells expressions "${...}"; give the bare expression (or the literal)."""
     if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
@@ -206,7 +198,7 @@ def clean(value):
 def parsed(module: str) -> dict:
     """Every .tf file of a module parsed by python-hcl2, cleaned, and merged by block type."""
     merged: dict[str, list] = {}
-    for path in sorted(module_dir(module).glob("*.tf")):
+    for path in sorted(template_module_folder(module).glob("*.tf")):
         with path.open(encoding="utf-8") as handle:
             for kind, blocks in clean(hcl2.load(handle)).items():
                 merged.setdefault(kind, []).extend(blocks)
@@ -384,14 +376,14 @@ def evaluate(module: str, expression, **variables):
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_module_is_a_known_module_in_its_flag_named_folder(module):
     assert module in nimbus_answers.all_modules()
-    assert module_dir(module).is_dir(), f"{module_dir(module)} is missing"
-    names = {path.name for path in module_dir(module).iterdir()}
+    assert template_module_folder(module).is_dir(), f"{template_module_folder(module)} is missing"
+    names = {path.name for path in template_module_folder(module).iterdir()}
     assert set(FILES) <= names <= set(FILES + OPTIONAL_FILES)
 
 
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_module_files_are_plain_terraform_without_jinja(module):
-    for path in module_dir(module).iterdir():
+    for path in template_module_folder(module).iterdir():
         text = path.read_text(encoding="utf-8")
         assert "{{" not in text and "{%" not in text, f"{path.name} would be rendered by copier"
         assert text.endswith("\n") and not text.endswith("\n\n"), f"{path.name}: end with exactly one newline"
@@ -399,7 +391,7 @@ def test_module_files_are_plain_terraform_without_jinja(module):
 
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_every_tf_file_parses(module):
-    for path in module_dir(module).glob("*.tf"):
+    for path in template_module_folder(module).glob("*.tf"):
         with path.open(encoding="utf-8") as handle:
             assert hcl2.load(handle) is not None, path
 
@@ -466,7 +458,9 @@ def test_interface_agreed_with_the_root_module(module):
 def test_every_variable_is_used(module):
     """No input is declared only to be ignored: each is read outside its own declaration."""
     code = "".join(
-        path.read_text(encoding="utf-8") for path in module_dir(module).glob("*.tf") if path.name != "variables.tf"
+        path.read_text(encoding="utf-8")
+        for path in template_module_folder(module).glob("*.tf")
+        if path.name != "variables.tf"
     )
     unused = [name for name in named_blocks(module, "variable") if not re.search(rf"\bvar\.{name}\b", code)]
     assert unused == [], f"{module} declares inputs it never reads: {unused}"
@@ -664,7 +658,7 @@ def test_storage_disables_shared_keys_and_exports_no_keys():
     role = resources("storage_blob")["azurerm_role_assignment.app_blob_data_contributor"]
     assert attr(role, "role_definition_name") == "Storage Blob Data Contributor"
     assert attr(role, "principal_id") == "var.app_principal_id"
-    text = (module_dir("storage_blob") / "outputs.tf").read_text(encoding="utf-8")
+    text = (template_module_folder("storage_blob") / "outputs.tf").read_text(encoding="utf-8")
     values = " ".join(str(body["value"]) for body in named_blocks("storage_blob", "output").values())
     assert not re.search(r"access_key|connection_string|sas", values)
     assert "sensitive" not in text
@@ -711,7 +705,7 @@ def test_readme_documents_every_input_output_and_checkov_skip(module):
         assert f"| `{name}` |" in readme, f"README does not document input {name}"
     for name in named_blocks(module, "output"):
         assert f"| `{name}` |" in readme, f"README does not document output {name}"
-    for check, _ in CHECKOV_SKIP.findall((module_dir(module) / "main.tf").read_text(encoding="utf-8")):
+    for check, _ in CHECKOV_SKIP.findall((template_module_folder(module) / "main.tf").read_text(encoding="utf-8")):
         assert f"| {check} |" in readme, f"README does not explain the {check} skip"
     for heading in ("## What it creates", "## Inputs", "## Outputs", "## Checkov skips", "## Cost notes"):
         assert heading in readme, heading
@@ -719,7 +713,7 @@ def test_readme_documents_every_input_output_and_checkov_skip(module):
 
 @pytest.mark.parametrize("module", DATA_MODULES)
 def test_checkov_skips_give_a_reason(module):
-    for check, reason in CHECKOV_SKIP.findall((module_dir(module) / "main.tf").read_text(encoding="utf-8")):
+    for check, reason in CHECKOV_SKIP.findall((template_module_folder(module) / "main.tf").read_text(encoding="utf-8")):
         assert len(reason.strip()) >= 40, f"{check}: explain the skip"
 
 
@@ -729,7 +723,7 @@ def plain_modules(tmp_path_factory) -> Path:
     """The module folders copied under their plain names, as copier renders them."""
     base = tmp_path_factory.mktemp("data-modules")
     for module in DATA_MODULES + SHARED_MODULES:
-        shutil.copytree(module_dir(module), base / module)
+        shutil.copytree(template_module_folder(module), base / module)
     return base
 
 
@@ -783,7 +777,7 @@ def test_checkov_passes_on_every_module_in_both_network_modes(plain_modules):
     ]
     assert failed == []
     skipped = applied_checkov_skips(reports)
-    declared = declared_checkov_skips([module_dir(module) / "main.tf" for module in DATA_MODULES])
+    declared = declared_checkov_skips([template_module_folder(module) / "main.tf" for module in DATA_MODULES])
     # A skip that checkov never applied is stale (the check was renamed or the resource no longer triggers it).
     assert declared <= skipped, sorted(declared - skipped)
 
@@ -793,6 +787,6 @@ def test_checkov_passes_on_every_module_in_both_network_modes(plain_modules):
 def test_rendered_data_modules_are_the_template_files_verbatim(rendered, name):
     project = rendered(name)
     for module in set(nimbus_answers.modules_for(ANSWER_SETS[name])) & set(DATA_MODULES):
-        for source in module_dir(module).iterdir():
+        for source in template_module_folder(module).iterdir():
             copied = project / "terraform" / "modules" / module / source.name
             assert copied.read_bytes() == source.read_bytes(), f"{module}/{source.name} is not copied verbatim"
