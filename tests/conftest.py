@@ -51,6 +51,21 @@ def terraform_binary() -> str:
     return tool("terraform")
 
 
+def run_terraform(
+    folder: Path, *args: str, input: str | None = None, check: bool = True, timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """The real terraform in `folder`, offline: no CLI configuration, no version check, no prompts, nothing from the
+    machine's environment. With `check`, a failure is an AssertionError showing terraform's output."""
+    terraform = tool("terraform")
+    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
+           "PATH": str(Path(terraform).parent)}  # fmt: skip
+    result = subprocess.run(
+        [terraform, *args], cwd=folder, input=input, capture_output=True, text=True, timeout=timeout, env=env
+    )
+    assert not check or result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
 def checkov(directory: Path, *, timeout: int) -> list[dict]:
     """checkov 3, offline, over every Terraform file below `directory`: its JSON reports (one per framework run)."""
     command = [tool("checkov"), "-d", str(directory), "--framework", "terraform", "--skip-download", "--compact"]

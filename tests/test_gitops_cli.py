@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import answers as nimbus_answers  # hooks/ is on sys.path (tests/conftest.py)
-from conftest import ANSWER_SETS
+from conftest import ANSWER_SETS, run_terraform
 from tfcheck import granted_roles
 from gitops_support import (
     DEPLOYER_IP,
@@ -1170,20 +1170,11 @@ def test_created_by_is_kept_when_someone_else_applies(project, tmp_path):
         block.group(0) + '\nvariable "nimbus_actor" {\n  type = string\n}\n'
         'output "created_by" {\n  value = terraform_data.created_by.output\n}\n'
     )
-    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": "/usr/bin:/bin:/usr/local/bin"}
-
-    def terraform_run(*args: str) -> str:
-        result = subprocess.run(
-            [shutil.which("terraform"), *args], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    terraform_run("init", "-input=false")
-    terraform_run("apply", "-auto-approve", "-input=false", "-var", "nimbus_actor=alice")
-    assert "No changes" in terraform_run("plan", "-input=false", "-var", "nimbus_actor=bob")
-    terraform_run("apply", "-auto-approve", "-input=false", "-var", "nimbus_actor=bob")
-    assert json.loads(terraform_run("output", "-json"))["created_by"]["value"] == "alice"
+    run_terraform(tmp_path, "init", "-input=false")
+    run_terraform(tmp_path, "apply", "-auto-approve", "-input=false", "-var", "nimbus_actor=alice")
+    assert "No changes" in run_terraform(tmp_path, "plan", "-input=false", "-var", "nimbus_actor=bob").stdout
+    run_terraform(tmp_path, "apply", "-auto-approve", "-input=false", "-var", "nimbus_actor=bob")
+    assert json.loads(run_terraform(tmp_path, "output", "-json").stdout)["created_by"]["value"] == "alice"
 
 
 def inventory_world(world: FakeWorld) -> None:

@@ -37,6 +37,7 @@ from conftest import (
     declared_checkov_skips,
     module_of_folder,
     module_readme,
+    run_terraform,
     template_module_folder,
 )
 from test_terraform_data_modules import COMMON_VARIABLES
@@ -45,7 +46,6 @@ from tfcheck.rules import check_rules
 
 TEMPLATE_TF = ROOT / "template" / "terraform"
 NAMES = sorted(ANSWER_SETS)
-TERRAFORM = shutil.which("terraform")
 needs_terraform = pytest.mark.usefixtures("terraform_binary")  # fails, never skips, without terraform
 
 # Modules owned by the root module's author; app_settings is a helper every project has (it creates nothing,
@@ -345,18 +345,10 @@ def terraform_names(scheme: str, token: str, project: str, environments: list[st
                 "naming": nimbus_answers.naming(scheme)}  # fmt: skip
     (folder / "nimbus.json").write_text(json.dumps(settings))
     (folder / "stub.tf").write_text(f'locals {{\n  subscription_id = "{SUBSCRIPTION_ID}"\n}}\n')
-    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
     found = {}
     for environment in environments:
-        result = subprocess.run(
-            [TERRAFORM, "console", f"-var=environment={environment}"],
-            input="jsonencode(local.names)\n",
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            check=False,
+        result = run_terraform(
+            folder, "console", f"-var=environment={environment}", input="jsonencode(local.names)\n", check=False
         )
         found[environment] = json.loads(json.loads(result.stdout.strip())) if result.returncode == 0 else result.stderr
     return found
@@ -722,25 +714,16 @@ def builtin_module(files: dict[str, str], keep: set[str] | None = None) -> tuple
     return "\n".join(lines), addresses
 
 
-def run_terraform(terraform: str, folder: Path, *args: str) -> str:
-    """One terraform command in `folder`, offline (no CLI configuration, no version check): its stdout."""
-    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
-           "PATH": str(Path(terraform).parent)}  # fmt: skip
-    result = subprocess.run([terraform, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def terraform_plan(terraform: str, folder: Path) -> list[dict]:
+def terraform_plan(folder: Path) -> list[dict]:
     """`terraform init` + `terraform plan` (builtin provider only, local backend): the resource changes."""
-    run_terraform(terraform, folder, "init", "-input=false", "-no-color")
-    run_terraform(terraform, folder, "plan", "-input=false", "-no-color", "-out=tfplan")
-    return json.loads(run_terraform(terraform, folder, "show", "-json", "tfplan")).get("resource_changes", [])
+    run_terraform(folder, "init", "-input=false", "-no-color")
+    run_terraform(folder, "plan", "-input=false", "-no-color", "-out=tfplan")
+    return json.loads(run_terraform(folder, "show", "-json", "tfplan").stdout).get("resource_changes", [])
 
 
 @needs_terraform
 @pytest.mark.parametrize("name", EVERY_MODULE_SETS)
-def test_terraform_moves_a_released_state_by_the_rendered_root_moved_blocks(rendered, tmp_path, name, terraform_binary):
+def test_terraform_moves_a_released_state_by_the_rendered_root_moved_blocks(rendered, tmp_path, name):
     """Terraform itself, offline: the newest release's module resources (as terraform_data) are applied with a
     local backend; then the modules take this version's shape (resources now in a shared module, called with the
     same count) and the project's own terraform/moved.tf comes in, addresses spelled for terraform_data. Without
@@ -760,8 +743,8 @@ def test_terraform_moves_a_released_state_by_the_rendered_root_moved_blocks(rend
         text, declared[label] = builtin_module(released[label])
         (work / "modules" / label / "main.tf").write_text(text)
     (work / "main.tf").write_text(root)
-    terraform_plan(terraform_binary, work)
-    run_terraform(terraform_binary, work, "apply", "-input=false", "-no-color", "tfplan")
+    terraform_plan(work)
+    run_terraform(work, "apply", "-input=false", "-no-color", "tfplan")
 
     for folder in sorted(path for path in modules.iterdir() if path.is_dir()):  # this version's shape
         files = {path.name: path.read_text(encoding="utf-8") for path in tf_files(folder)}
@@ -774,11 +757,11 @@ def test_terraform_moves_a_released_state_by_the_rendered_root_moved_blocks(rend
     moves = {builtin_shape(old): builtin_shape(new) for old, new in root_moves(project).items()}
     assert moves, f"{name}: terraform/moved.tf moves nothing"
 
-    without = terraform_plan(terraform_binary, work)
+    without = terraform_plan(work)
     assert set(moves) <= {change["address"] for change in without if "delete" in change["change"]["actions"]}
 
     (work / "moved.tf").write_text(builtin_shape((project / "terraform" / "moved.tf").read_text(encoding="utf-8")))
-    changes = terraform_plan(terraform_binary, work)
+    changes = terraform_plan(work)
     actions = {change["address"]: change["change"]["actions"] for change in changes}
     assert {address: done for address, done in actions.items() if done != ["no-op"]} == {}
     moved = {change["previous_address"]: change["address"] for change in changes if change.get("previous_address")}
@@ -1095,22 +1078,9 @@ def app_settings_plan(tmp_path_factory) -> dict:
             }
         )
     (work / "main.tf").write_text("\n".join(cases))
-    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
-    for command in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-out=plan.bin"]):
-        result = subprocess.run(
-            [TERRAFORM, *command], cwd=work, capture_output=True, text=True, timeout=300, env=env, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-    shown = subprocess.run(
-        [TERRAFORM, "show", "-json", "plan.bin"],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        check=False,
-    )
-    assert shown.returncode == 0, shown.stderr
+    run_terraform(work, "init", "-input=false", "-backend=false")
+    run_terraform(work, "plan", "-input=false", "-out=plan.bin")
+    shown = run_terraform(work, "show", "-json", "plan.bin")
     outputs = json.loads(shown.stdout)["planned_values"]["outputs"]
     plan: dict = {}
     for name, output in outputs.items():
@@ -1263,9 +1233,8 @@ output "settings" {
 }
 """
     )
-    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
-    for command in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-no-color"]):
-        result = subprocess.run([TERRAFORM, *command], cwd=tmp_path, capture_output=True, text=True, env=env)
+    run_terraform(tmp_path, "init", "-input=false", "-backend=false")
+    result = run_terraform(tmp_path, "plan", "-input=false", "-no-color", check=False)
     assert result.returncode == 1, result.stdout
     message = " ".join(result.stderr.split())
     assert "app_settings sets database_url, a setting nimbus manages (DATABASE_URL)" in message, message
@@ -1293,9 +1262,8 @@ def test_functions_startup_command_is_refused_on_flex_consumption(tmp_path, runt
         f'module "fn" {{\n  source          = "./fn"\n  runtime_family  = "{runtime_family}"\n'
         f"  startup_command = {value}\n}}\n"
     )
-    env = {"TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1", "PATH": str(Path(TERRAFORM).parent)}
-    for args in (["init", "-input=false", "-backend=false"], ["plan", "-input=false", "-no-color"]):
-        result = subprocess.run([TERRAFORM, *args], cwd=tmp_path, capture_output=True, text=True, env=env)
+    run_terraform(tmp_path, "init", "-input=false", "-backend=false")
+    result = run_terraform(tmp_path, "plan", "-input=false", "-no-color", check=False)
     assert (result.returncode != 0) == refused, result.stdout + result.stderr
     if refused:
         assert "on Flex Consumption the Functions host starts the app" in " ".join(result.stderr.split())

@@ -27,7 +27,7 @@ from copier.errors import UserMessageError
 from packaging.version import Version
 
 import post_copy
-from conftest import ROOT, TEST_VERSION, git, render
+from conftest import ROOT, TEST_VERSION, git, render, run_terraform
 from matrix import make
 from upgrade_support import (
     TemplateHistory,
@@ -249,12 +249,7 @@ def project_names(project: Path, environment: str, folder: Path) -> dict:
     for name in ("naming.tf", "variables.tf", "nimbus.json"):
         shutil.copy(project / "terraform" / name, folder)
     (folder / "stub.tf").write_text('locals {\n  subscription_id = "5f3c1d2e-0000-4000-8000-123456789abc"\n}\n')
-    result = subprocess.run(
-        [shutil.which("terraform"), "console", f"-var=environment={environment}"],
-        input="jsonencode(local.names)\n", cwd=folder, capture_output=True, text=True, timeout=120, check=False,
-        env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": str(Path(shutil.which("terraform")).parent)},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    result = run_terraform(folder, "console", f"-var=environment={environment}", input="jsonencode(local.names)\n")
     return json.loads(json.loads(result.stdout))
 
 
